@@ -1,0 +1,13 @@
+// Registration of the CLI subcommands.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace liveproof::cli {
+
+/// @brief Adds `analyze`.
+void RegisterAnalyze(CLI::App& root);
+/// @brief Adds `blink`.
+void RegisterBlink(CLI::App& root);
+
+}  // namespace liveproof::cli

@@ -1,0 +1,142 @@
+// Stage order per face: mesh -> pose / mouth / iris -> attributes -> anti-spoof.
+#include "engine/pipeline.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/stage_timer.hpp"
+#include "vision/attributes.hpp"
+#include "vision/head_pose.hpp"
+
+namespace liveproof::engine {
+
+namespace {
+
+Point2 ToPoint(cv::Point2f p) { return {p.x, p.y}; }
+
+EyeResult ToEye(const vision::IrisEye& eye, const AttributeOptions& a) {
+    EyeResult r;
+    r.ear = eye.ear;
+    // Closed score rises as EAR falls from ear_open to ear_closed.
+    r.closed = vision::Ramp(eye.ear, a.ear_open, a.ear_closed);
+    for (std::size_t i = 0; i < eye.lids.size(); ++i) r.contour[i] = ToPoint(eye.lids[i]);
+    r.iris_center = ToPoint(eye.iris_center);
+    return r;
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<Pipeline>> Pipeline::Create(const Models& models,
+                                                     const EngineOptions& options) {
+    vision::DetectorConfig dc;
+    dc.yunet_path = models.yunet_path;
+    dc.haar_path = options.haar_cascade;
+    dc.max_side = options.detect_max_side;
+    dc.score_threshold = options.detect_score_threshold;
+    dc.nms_threshold = options.detect_nms_threshold;
+    dc.min_face_side = options.min_face_side;
+    auto detector = vision::FaceDetector::Create(dc);
+    if (!detector) return Unexpected{detector.error()};
+    auto mesh = vision::FaceMesh::Create(models.face_mesh);
+    if (!mesh) return Unexpected{mesh.error()};
+    auto iris = vision::Iris::Create(models.iris);
+    if (!iris) return Unexpected{iris.error()};
+    auto fas = vision::AntiSpoof::Create(models.fas_v2, models.fas_v1se);
+    if (!fas) return Unexpected{fas.error()};
+    return std::unique_ptr<Pipeline>(new Pipeline(models, options, std::move(*detector),
+                                                  std::move(*mesh), std::move(*iris),
+                                                  std::move(*fas)));
+}
+
+std::vector<vision::Detection> Pipeline::Detect(const cv::Mat& bgr) {
+    return detector_->Detect(bgr);
+}
+
+FaceResult Pipeline::AnalyzeFace(const cv::Mat& bgr, const vision::Detection& d,
+                                 const AnalyzeOptions& what,
+                                 std::map<std::string, double>& timings) {
+    const AttributeOptions& a = options_.attributes;
+    FaceResult f;
+    f.x1 = d.box.x;
+    f.y1 = d.box.y;
+    f.x2 = d.box.x + d.box.width;
+    f.y2 = d.box.y + d.box.height;
+    f.score = d.score;
+    f.keypoints = {ToPoint(d.kps[0]), ToPoint(d.kps[1]), ToPoint(d.kps[2]), ToPoint(d.kps[3]),
+                   ToPoint(d.kps[4])};
+    f.eye_dist = static_cast<float>(cv::norm(d.kps[1] - d.kps[0]));
+    {
+        StageTimer t(timings, "attributes");
+        f.luminance = vision::FaceLuminance(bgr, d.box);
+        f.is_boundary = vision::IsBoundaryFace(d.box, bgr.cols, bgr.rows, a.border_rate);
+    }
+
+    const bool need_mesh = what.mesh || what.pose || what.eyes || what.mouth || what.quality;
+    vision::MeshResult mesh;
+    if (need_mesh) {
+        StageTimer t(timings, "mesh");
+        mesh = mesh_.Run(bgr, d);
+        f.mesh_presence = mesh.presence;
+        // Without detector keypoints (Haar) the mesh eye centres are the better eye distance.
+        if (!d.has_keypoints) {
+            const cv::Point2f re = (mesh.points[33] + mesh.points[133]) * 0.5f;
+            const cv::Point2f le = (mesh.points[362] + mesh.points[263]) * 0.5f;
+            f.eye_dist = static_cast<float>(cv::norm(le - re));
+        }
+        f.landmark_68.reserve(68);
+        for (int idx : models_.mesh_to_ibug68) f.landmark_68.push_back(ToPoint(mesh.points[idx]));
+        if (what.keep_mesh) {
+            f.mesh.reserve(mesh.points.size());
+            for (const auto& p : mesh.points) f.mesh.push_back(ToPoint(p));
+        }
+        f.mesh_ear_left = vision::MeshEyeAspectRatio(mesh.points, true);
+        f.mesh_ear_right = vision::MeshEyeAspectRatio(mesh.points, false);
+    }
+    f.is_small = f.eye_dist < a.small_face_eye_dist;
+    if (what.pose) {
+        StageTimer t(timings, "pose");
+        f.pose = vision::EstimateHeadPose(models_.canonical, mesh.points, bgr.size());
+    }
+    if (what.mouth) {
+        f.mouth_ratio = vision::MouthAspectRatio(mesh.points);
+        f.mouth_opened = vision::Ramp(*f.mouth_ratio, a.mar_closed, a.mar_open);
+    }
+    if (what.eyes) {
+        StageTimer t(timings, "eyes");
+        f.eye_image_left = ToEye(iris_.Run(bgr, mesh.points[33], mesh.points[133], false), a);
+        f.eye_image_right = ToEye(iris_.Run(bgr, mesh.points[362], mesh.points[263], true), a);
+    }
+    if (what.quality) {
+        StageTimer t(timings, "quality");
+        f.sharpness = vision::FaceSharpness(bgr, d.box, a.sharp_laplacian_var);
+        f.quality = vision::FaceQuality(*f.sharpness, f.luminance, f.eye_dist, a.size_full_eye_dist);
+        f.occlusion = vision::FaceOcclusion(bgr, mesh.points, f.eye_dist);
+    }
+    if (what.antispoof) {
+        StageTimer t(timings, "antispoof");
+        f.antispoof = antispoof_.Run(bgr, d.box);
+    }
+    return f;
+}
+
+void Pipeline::Analyze(const cv::Mat& bgr, const AnalyzeOptions& what, ImageAnalysis& out) {
+    out.width = bgr.cols;
+    out.height = bgr.rows;
+    out.detector = detector_->name();
+    std::vector<vision::Detection> faces;
+    {
+        StageTimer t(out.timings_ms, "detect");
+        faces = Detect(bgr);
+    }
+    const int cap = what.max_faces >= 0 ? std::min(what.max_faces, options_.max_faces)
+                                        : options_.max_faces;
+    if (static_cast<int>(faces.size()) > cap) faces.resize(static_cast<std::size_t>(cap));
+    for (const auto& d : faces) {
+        FaceResult f = AnalyzeFace(bgr, d, what, out.timings_ms);
+        // The mesh's own face flag rejects detector false positives (hands, patterns).
+        if (f.mesh_presence && *f.mesh_presence < options_.mesh_min_presence) continue;
+        out.faces.push_back(std::move(f));
+    }
+}
+
+}  // namespace liveproof::engine

@@ -1,0 +1,89 @@
+// Image decoding with caps checked before any pixel is allocated.
+#include "media/decode.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+namespace liveproof::media {
+namespace {
+
+// A JPEG cut short loses its EOI marker; libjpeg would otherwise pad the missing rows grey
+// and report success. Trailing bytes after EOI are legal, so search the tail, not the last 2.
+bool JpegHasEndMarker(std::span<const std::uint8_t> b) {
+    const std::size_t window = 64 * 1024;
+    const std::size_t start = b.size() > window ? b.size() - window : 0;
+    for (std::size_t i = b.size(); i-- > start + 1;) {
+        if (b[i - 1] == 0xFF && b[i] == 0xD9) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+cv::Mat ApplyExifOrientation(const cv::Mat& image, int orientation) {
+    cv::Mat out;
+    switch (orientation) {
+        case 2: cv::flip(image, out, 1); break;
+        case 3: cv::rotate(image, out, cv::ROTATE_180); break;
+        case 4: cv::flip(image, out, 0); break;
+        case 5: cv::transpose(image, out); break;
+        case 6: cv::rotate(image, out, cv::ROTATE_90_CLOCKWISE); break;
+        case 7: {
+            cv::Mat t;
+            cv::transpose(image, t);
+            cv::rotate(t, out, cv::ROTATE_180);
+            break;
+        }
+        case 8: cv::rotate(image, out, cv::ROTATE_90_COUNTERCLOCKWISE); break;
+        default: out = image; break;
+    }
+    return out;
+}
+
+Expected<DecodedImage> DecodeImage(std::span<const std::uint8_t> bytes, const MediaLimits& limits) {
+    if (bytes.size() > limits.max_image_bytes) {
+        return MakeError(ErrorCode::InputTooLarge,
+                         "image is " + std::to_string(bytes.size()) + " bytes; the cap is " +
+                             std::to_string(limits.max_image_bytes));
+    }
+    auto header = ReadImageHeader(bytes);
+    if (!header) return Unexpected{header.error()};
+    const auto pixels = std::uint64_t(header->width) * std::uint64_t(header->height);
+    if (header->width > limits.max_image_side || header->height > limits.max_image_side ||
+        pixels > limits.max_image_pixels) {
+        return MakeError(ErrorCode::ImageTooLarge,
+                         "image is " + std::to_string(header->width) + "x" +
+                             std::to_string(header->height) + " pixels; the caps are " +
+                             std::to_string(limits.max_image_pixels) + " pixels and " +
+                             std::to_string(limits.max_image_side) + " per side");
+    }
+    if (header->format == ImageFormat::Jpeg && !JpegHasEndMarker(bytes)) {
+        return MakeError(ErrorCode::CorruptImage, "JPEG is truncated (no end-of-image marker)");
+    }
+    cv::Mat decoded;
+    try {
+        const cv::Mat wrapped(1, static_cast<int>(bytes.size()), CV_8UC1,
+                              const_cast<std::uint8_t*>(bytes.data()));
+        // Orientation is applied by us from the parsed tag so that every format behaves alike.
+        decoded = cv::imdecode(wrapped, cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION);
+    } catch (const cv::Exception& e) {
+        return MakeError(ErrorCode::CorruptImage,
+                         std::string(FormatName(header->format)) + " could not be decoded");
+    }
+    if (decoded.empty() || decoded.type() != CV_8UC3) {
+        return MakeError(ErrorCode::CorruptImage,
+                         std::string(FormatName(header->format)) + " could not be decoded");
+    }
+    if (decoded.cols != header->width || decoded.rows != header->height) {
+        return MakeError(ErrorCode::CorruptImage, "decoded size differs from the header's");
+    }
+    DecodedImage out;
+    out.header = *header;
+    out.bgr = ApplyExifOrientation(decoded, header->exif_orientation);
+    return out;
+}
+
+}  // namespace liveproof::media

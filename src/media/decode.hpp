@@ -1,0 +1,28 @@
+// Turns encoded image bytes into an upright 8-bit BGR matrix, enforcing the caps first.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include <opencv2/core.hpp>
+
+#include "liveproof/expected.hpp"
+#include "liveproof/options.hpp"
+#include "media/image_header.hpp"
+
+namespace liveproof::media {
+
+/// @brief A decoded, upright image.
+struct DecodedImage {
+    cv::Mat bgr;            ///< CV_8UC3, EXIF orientation applied
+    ImageHeader header;     ///< what the header said (stored size, orientation)
+};
+
+/// @brief Checks byte size, header and pixel caps, then decodes. Grey, RGBA, 16-bit and CMYK
+/// inputs come out as 8-bit BGR; a JPEG without its end marker is rejected as truncated.
+Expected<DecodedImage> DecodeImage(std::span<const std::uint8_t> bytes, const MediaLimits& limits);
+
+/// @brief Applies an EXIF orientation (1..8) so that the image is upright.
+cv::Mat ApplyExifOrientation(const cv::Mat& image, int orientation);
+
+}  // namespace liveproof::media

@@ -1,0 +1,80 @@
+// MiniFASNet preprocessing exactly as Silent-Face's test.py: BGR, raw 0..255, 80x80, softmax fused.
+#include "vision/anti_spoof.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <opencv2/imgproc.hpp>
+
+namespace liveproof::vision {
+
+namespace {
+constexpr int kInput = 80;
+constexpr float kScaleV2 = 2.7f;
+constexpr float kScaleV1se = 4.0f;
+constexpr int kRealClass = 1;
+
+cv::dnn::Net LoadNet(const std::vector<std::uint8_t>& onnx) {
+    return cv::dnn::readNetFromONNX(reinterpret_cast<const char*>(onnx.data()), onnx.size());
+}
+}  // namespace
+
+cv::Rect SilentFacePatch(const cv::Rect& box, int image_w, int image_h, float s) {
+    // Float arithmetic in double, as the Python reference does.
+    const double w = box.width, h = box.height;
+    const double scale = std::min({(image_h - 1) / h, (image_w - 1) / w, static_cast<double>(s)});
+    const double nw = w * scale, nh = h * scale;
+    const double cx = box.x + w / 2.0, cy = box.y + h / 2.0;
+    double l = cx - nw / 2.0, t = cy - nh / 2.0, r = cx + nw / 2.0, b = cy + nh / 2.0;
+    if (l < 0) { r -= l; l = 0; }
+    if (t < 0) { b -= t; t = 0; }
+    if (r > image_w - 1) { l -= r - image_w + 1; r = image_w - 1; }
+    if (b > image_h - 1) { t -= b - image_h + 1; b = image_h - 1; }
+    const int li = static_cast<int>(l), ti = static_cast<int>(t);
+    const int ri = static_cast<int>(r), bi = static_cast<int>(b);
+    return {li, ti, ri - li + 1, bi - ti + 1};  // inclusive slice img[t:b+1, l:r+1]
+}
+
+Expected<AntiSpoof> AntiSpoof::Create(const std::vector<std::uint8_t>& v2_onnx,
+                                      const std::vector<std::uint8_t>& v1se_onnx) {
+    try {
+        cv::dnn::Net v2 = LoadNet(v2_onnx);
+        cv::dnn::Net v1se = LoadNet(v1se_onnx);
+        if (v2.empty() || v1se.empty()) throw cv::Exception();
+        return AntiSpoof(std::move(v2), std::move(v1se));
+    } catch (const cv::Exception&) {
+        return MakeError(ErrorCode::ModelCorrupt, "MiniFASNet ONNX could not be loaded");
+    }
+}
+
+std::array<float, 3> AntiSpoof::Forward(cv::dnn::Net& net, const cv::Mat& bgr, const cv::Rect& box,
+                                        float scale) {
+    const cv::Rect patch_box =
+        SilentFacePatch(box, bgr.cols, bgr.rows, scale) & cv::Rect(0, 0, bgr.cols, bgr.rows);
+    cv::Mat patch;
+    cv::resize(bgr(patch_box), patch, cv::Size(kInput, kInput));  // INTER_LINEAR, as reference
+    net.setInput(cv::dnn::blobFromImage(patch, 1.0, cv::Size(kInput, kInput), cv::Scalar(),
+                                        /*swapRB=*/false));
+    const cv::Mat logits = net.forward();
+    const float* z = logits.ptr<float>();
+    const float m = std::max({z[0], z[1], z[2]});
+    std::array<float, 3> p{std::exp(z[0] - m), std::exp(z[1] - m), std::exp(z[2] - m)};
+    const float sum = p[0] + p[1] + p[2];
+    for (float& v : p) v /= sum;
+    return p;
+}
+
+AntiSpoofResult AntiSpoof::Run(const cv::Mat& bgr, const cv::Rect2f& box) {
+    const cv::Rect ibox(static_cast<int>(box.x), static_cast<int>(box.y),
+                        static_cast<int>(box.width), static_cast<int>(box.height));
+    AntiSpoofResult r;
+    r.v2_probs = Forward(v2_, bgr, ibox, kScaleV2);
+    r.v1se_probs = Forward(v1se_, bgr, ibox, kScaleV1se);
+    std::array<float, 3> sum{};
+    for (int i = 0; i < 3; ++i) sum[i] = r.v2_probs[i] + r.v1se_probs[i];
+    r.label = static_cast<int>(std::max_element(sum.begin(), sum.end()) - sum.begin());
+    r.p_real = sum[kRealClass] / 2.0f;
+    return r;
+}
+
+}  // namespace liveproof::vision

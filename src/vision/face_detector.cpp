@@ -1,0 +1,125 @@
+// YuNet via cv::FaceDetectorYN on a downscaled copy, and the Haar cascade fallback.
+#include "vision/face_detector.hpp"
+
+#include <algorithm>
+
+#include <opencv2/imgproc.hpp>
+#include <opencv2/objdetect.hpp>
+
+#include "vision/geometry.hpp"
+
+namespace liveproof::vision {
+namespace {
+
+void SortLargestFirst(std::vector<Detection>& faces) {
+    std::stable_sort(faces.begin(), faces.end(), [](const Detection& a, const Detection& b) {
+        return a.box.area() > b.box.area();
+    });
+}
+
+class YuNetDetector final : public FaceDetector {
+public:
+    YuNetDetector(cv::Ptr<cv::FaceDetectorYN> net, DetectorConfig config)
+        : net_(std::move(net)), config_(std::move(config)) {}
+
+    std::vector<Detection> Detect(const cv::Mat& bgr) override {
+        cv::Mat small;
+        ResizeLongSide(bgr, config_.max_side, small);
+        const float sx = static_cast<float>(bgr.cols) / static_cast<float>(small.cols);
+        const float sy = static_cast<float>(bgr.rows) / static_cast<float>(small.rows);
+        net_->setInputSize(small.size());
+        cv::Mat rows;
+        net_->detect(small, rows);
+        std::vector<Detection> faces;
+        for (int i = 0; i < rows.rows; ++i) {
+            const float* r = rows.ptr<float>(i);
+            Detection d;
+            d.box = cv::Rect2f(r[0] * sx, r[1] * sy, r[2] * sx, r[3] * sy);
+            for (int k = 0; k < 5; ++k) d.kps[k] = cv::Point2f(r[4 + 2 * k] * sx, r[5 + 2 * k] * sy);
+            d.score = r[14];
+            d.has_keypoints = true;
+            if (std::min(d.box.width, d.box.height) < static_cast<float>(config_.min_face_side)) {
+                continue;
+            }
+            faces.push_back(d);
+        }
+        SortLargestFirst(faces);
+        return faces;
+    }
+    [[nodiscard]] const char* name() const override { return "yunet"; }
+
+private:
+    cv::Ptr<cv::FaceDetectorYN> net_;
+    DetectorConfig config_;
+};
+
+class HaarDetector final : public FaceDetector {
+public:
+    HaarDetector(cv::CascadeClassifier cascade, DetectorConfig config)
+        : cascade_(std::move(cascade)), config_(std::move(config)) {}
+
+    std::vector<Detection> Detect(const cv::Mat& bgr) override {
+        cv::Mat small;
+        // The cascade needs more pixels than YuNet for the same recall.
+        ResizeLongSide(bgr, std::max(config_.max_side, 640), small);
+        const float sx = static_cast<float>(bgr.cols) / static_cast<float>(small.cols);
+        const float sy = static_cast<float>(bgr.rows) / static_cast<float>(small.rows);
+        cv::Mat gray;
+        cv::cvtColor(small, gray, cv::COLOR_BGR2GRAY);
+        cv::equalizeHist(gray, gray);
+        std::vector<cv::Rect> rects;
+        cascade_.detectMultiScale(gray, rects, 1.1, 5, 0, cv::Size(30, 30));
+        std::vector<Detection> faces;
+        for (const cv::Rect& r : rects) {
+            Detection d;
+            d.box = cv::Rect2f(static_cast<float>(r.x) * sx, static_cast<float>(r.y) * sy,
+                               static_cast<float>(r.width) * sx, static_cast<float>(r.height) * sy);
+            if (std::min(d.box.width, d.box.height) < static_cast<float>(config_.min_face_side)) {
+                continue;
+            }
+            // Keypoints at the average frontal-face positions inside a Haar box; the mesh
+            // stage re-derives the real ones, so these only seed its crop.
+            const auto at = [&](float fx, float fy) {
+                return cv::Point2f(d.box.x + fx * d.box.width, d.box.y + fy * d.box.height);
+            };
+            d.kps = {at(0.32f, 0.40f), at(0.68f, 0.40f), at(0.50f, 0.58f), at(0.36f, 0.76f),
+                     at(0.64f, 0.76f)};
+            d.score = 1.0f;
+            d.has_keypoints = false;
+            faces.push_back(d);
+        }
+        SortLargestFirst(faces);
+        return faces;
+    }
+    [[nodiscard]] const char* name() const override { return "haar"; }
+
+private:
+    cv::CascadeClassifier cascade_;
+    DetectorConfig config_;
+};
+
+}  // namespace
+
+Expected<std::unique_ptr<FaceDetector>> FaceDetector::Create(const DetectorConfig& config) {
+    if (!config.yunet_path.empty()) {
+        try {
+            auto net = cv::FaceDetectorYN::create(config.yunet_path, "", cv::Size(320, 320),
+                                                  config.score_threshold, config.nms_threshold,
+                                                  5000);
+            if (net.empty()) throw cv::Exception();
+            return std::unique_ptr<FaceDetector>(new YuNetDetector(net, config));
+        } catch (const cv::Exception&) {
+            return MakeError(ErrorCode::ModelCorrupt,
+                             "YuNet model could not be loaded: " + config.yunet_path);
+        }
+    }
+    cv::CascadeClassifier cascade;
+    if (!cascade.load(config.haar_path)) {
+        return MakeError(ErrorCode::ModelMissing,
+                         "Haar cascade not found or invalid: " + config.haar_path +
+                             " (Debian package opencv-data)");
+    }
+    return std::unique_ptr<FaceDetector>(new HaarDetector(std::move(cascade), config));
+}
+
+}  // namespace liveproof::vision
