@@ -9,5 +9,7 @@ namespace liveproof::cli {
 void RegisterAnalyze(CLI::App& root);
 /// @brief Adds `blink`.
 void RegisterBlink(CLI::App& root);
+/// @brief Adds `eval`.
+void RegisterEval(CLI::App& root);
 
 }  // namespace liveproof::cli

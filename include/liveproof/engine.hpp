@@ -27,6 +27,7 @@ public:
     Engine(const Engine&) = delete;
     Engine& operator=(const Engine&) = delete;
 
+    /// No exception escapes: library failures come back as ErrorCode::Internal.
     /// @brief Decodes an encoded image (JPEG, PNG, BMP, WebP) and analyses every face.
     /// @requires bytes hold one encoded image; caps from EngineOptions::limits apply before decode.
     /// @ensures faces are sorted largest first and at most max_faces long.
@@ -45,6 +46,13 @@ public:
     [[nodiscard]] const EngineOptions& options() const;
 
 private:
+    Expected<ImageAnalysis> AnalyzeUnguarded(std::span<const std::uint8_t> bytes,
+                                             const AnalyzeOptions& what) const;
+    Expected<ImageAnalysis> AnalyzeBgrUnguarded(const unsigned char* bgr, int width, int height,
+                                                std::size_t stride, const AnalyzeOptions& what) const;
+    Expected<BlinkAnalysis> AnalyzeBlinkVideoUnguarded(std::span<const std::uint8_t> bytes,
+                                                       const BlinkOptions& options) const;
+
     struct Impl;
     explicit Engine(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;

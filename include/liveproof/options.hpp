@@ -29,8 +29,8 @@ struct MediaLimits {
 struct AttributeOptions {
     float ear_open = 0.27f;             ///< iris EAR at or above which an eye scores 0 closed
     float ear_closed = 0.12f;           ///< iris EAR at or below which an eye scores 1 closed
-    float mar_closed = 0.08f;           ///< inner-lip MAR at or below which mouth_opened = 0
-    float mar_open = 0.40f;             ///< MAR at or above which mouth_opened = 1
+    float mar_closed = 0.06f;           ///< inner-lip MAR at or below which mouth_opened = 0
+    float mar_open = 0.28f;             ///< MAR at or above which mouth_opened = 1 (0.5 at 0.17)
     float border_rate = 0.05f;          ///< is_boundary margin, share of the image side (system C)
     float small_face_eye_dist = 100.0f; ///< is_small below this eye distance in pixels (system C)
     float sharp_laplacian_var = 150.0f; ///< Laplacian variance giving sharpness 0.63 (1-1/e)

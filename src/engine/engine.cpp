@@ -57,8 +57,43 @@ Expected<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
     return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 
+namespace {
+
+// No exception may cross the public API: OpenCV reports some input problems by throwing.
+template <typename F>
+auto Guarded(F&& body) -> decltype(body()) {
+    try {
+        return body();
+    } catch (const cv::Exception& e) {
+        spdlog::error("OpenCV error during analysis: {}", e.what());
+        return MakeError(ErrorCode::Internal, "the image could not be processed (library error)");
+    } catch (const std::bad_alloc&) {
+        return MakeError(ErrorCode::Internal, "out of memory while processing the input");
+    } catch (const std::exception& e) {
+        spdlog::error("unexpected error during analysis: {}", e.what());
+        return MakeError(ErrorCode::Internal, "unexpected error while processing the input");
+    }
+}
+
+}  // namespace
+
 Expected<ImageAnalysis> Engine::Analyze(std::span<const std::uint8_t> bytes,
                                         const AnalyzeOptions& what) const {
+    return Guarded([&] { return AnalyzeUnguarded(bytes, what); });
+}
+
+Expected<ImageAnalysis> Engine::AnalyzeBgr(const unsigned char* bgr, int width, int height,
+                                           std::size_t stride, const AnalyzeOptions& what) const {
+    return Guarded([&] { return AnalyzeBgrUnguarded(bgr, width, height, stride, what); });
+}
+
+Expected<BlinkAnalysis> Engine::AnalyzeBlinkVideo(std::span<const std::uint8_t> bytes,
+                                                  const BlinkOptions& options) const {
+    return Guarded([&] { return AnalyzeBlinkVideoUnguarded(bytes, options); });
+}
+
+Expected<ImageAnalysis> Engine::AnalyzeUnguarded(std::span<const std::uint8_t> bytes,
+                                                 const AnalyzeOptions& what) const {
     ImageAnalysis out;
     media::DecodedImage image;
     {
@@ -78,8 +113,9 @@ Expected<ImageAnalysis> Engine::Analyze(std::span<const std::uint8_t> bytes,
     return out;
 }
 
-Expected<ImageAnalysis> Engine::AnalyzeBgr(const unsigned char* bgr, int width, int height,
-                                           std::size_t stride, const AnalyzeOptions& what) const {
+Expected<ImageAnalysis> Engine::AnalyzeBgrUnguarded(const unsigned char* bgr, int width,
+                                                    int height, std::size_t stride,
+                                                    const AnalyzeOptions& what) const {
     const auto& limits = impl_->options.limits;
     if (bgr == nullptr || width <= 0 || height <= 0 || stride < std::size_t(width) * 3) {
         return MakeError(ErrorCode::InvalidArgument, "null buffer, non-positive size or short stride");
@@ -98,8 +134,8 @@ Expected<ImageAnalysis> Engine::AnalyzeBgr(const unsigned char* bgr, int width, 
     return out;
 }
 
-Expected<BlinkAnalysis> Engine::AnalyzeBlinkVideo(std::span<const std::uint8_t> bytes,
-                                                  const BlinkOptions& bo) const {
+Expected<BlinkAnalysis> Engine::AnalyzeBlinkVideoUnguarded(std::span<const std::uint8_t> bytes,
+                                                           const BlinkOptions& bo) const {
     if (!(bo.open_threshold < bo.close_threshold) || bo.antispoof_every < 1) {
         return MakeError(ErrorCode::InvalidArgument,
                          "blink options: open_threshold must be below close_threshold and "

@@ -95,7 +95,12 @@ FaceResult Pipeline::AnalyzeFace(const cv::Mat& bgr, const vision::Detection& d,
     f.is_small = f.eye_dist < a.small_face_eye_dist;
     if (what.pose) {
         StageTimer t(timings, "pose");
-        f.pose = vision::EstimateHeadPose(models_.canonical, mesh.points, bgr.size());
+        try {
+            f.pose = vision::EstimateHeadPose(models_.canonical, mesh.points, bgr.size());
+        } catch (const cv::Exception&) {
+            // solvePnP asserts on a degenerate mesh (a false detection on a flat image): no pose.
+            f.pose.reset();
+        }
     }
     if (what.mouth) {
         f.mouth_ratio = vision::MouthAspectRatio(mesh.points);
@@ -110,7 +115,7 @@ FaceResult Pipeline::AnalyzeFace(const cv::Mat& bgr, const vision::Detection& d,
         StageTimer t(timings, "quality");
         f.sharpness = vision::FaceSharpness(bgr, d.box, a.sharp_laplacian_var);
         f.quality = vision::FaceQuality(*f.sharpness, f.luminance, f.eye_dist, a.size_full_eye_dist);
-        f.occlusion = vision::FaceOcclusion(bgr, mesh.points, f.eye_dist);
+        f.occlusion = vision::FaceOcclusion(bgr, mesh.points, f.eye_dist, f.pose ? f.pose->yaw : 0.0f);
     }
     if (what.antispoof) {
         StageTimer t(timings, "antispoof");

@@ -10,11 +10,33 @@
 namespace liveproof::media {
 namespace {
 
+// Offset of the first scan (SOS) marker, found by walking the header segments; b.size() when
+// there is none. Header segments (an EXIF thumbnail, an ICC profile) may hold FF D9 bytes.
+std::size_t JpegFirstScan(std::span<const std::uint8_t> b) {
+    std::size_t pos = 2;
+    while (pos + 4 <= b.size() && b[pos] == 0xFF) {
+        const std::uint8_t marker = b[pos + 1];
+        if (marker == 0xDA) return pos;
+        if (marker == 0xFF) {  // fill byte
+            ++pos;
+            continue;
+        }
+        if (marker == 0xD8 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {
+            pos += 2;  // markers without a length
+            continue;
+        }
+        pos += 2 + ((std::size_t{b[pos + 2]} << 8) | b[pos + 3]);
+    }
+    return b.size();
+}
+
 // A JPEG cut short loses its EOI marker; libjpeg would otherwise pad the missing rows grey
-// and report success. Trailing bytes after EOI are legal, so search the tail, not the last 2.
+// and report success. Trailing bytes after EOI are legal, so search the tail, not the last 2;
+// only after the first scan, so that a thumbnail's EOI in the EXIF segment does not count.
 bool JpegHasEndMarker(std::span<const std::uint8_t> b) {
     const std::size_t window = 64 * 1024;
-    const std::size_t start = b.size() > window ? b.size() - window : 0;
+    const std::size_t start =
+        std::max(JpegFirstScan(b), b.size() > window ? b.size() - window : std::size_t{0});
     for (std::size_t i = b.size(); i-- > start + 1;) {
         if (b[i - 1] == 0xFF && b[i] == 0xD9) return true;
     }

@@ -21,10 +21,13 @@ float FaceSharpness(const cv::Mat& bgr, const cv::Rect2f& box, float ref_varianc
 /// min(1, eye_dist / full_eye_dist).
 float FaceQuality(float sharpness, float luminance, float eye_dist, float full_eye_dist);
 
-/// @brief Share (0..1) of lower-face skin probes whose colour does not match the upper face.
-/// Reference skin: forehead and cheekbone patches; probes: nose, philtrum, lower cheeks, chin.
-/// A face mask, scarf or object over the lower face scores high; see docs/attributes.md.
-float FaceOcclusion(const cv::Mat& bgr, const std::vector<cv::Point2f>& mesh, float eye_dist);
+/// @brief Share (0..1) of lower-face probes (nose, philtrum, lower cheeks, chin) whose redness
+/// (Cr - Cb) falls below max(8, 0.4 x the median redness of forehead/cheekbone skin). A fabric
+/// mask, scarf or object over the lower face scores high; a skin-coloured hand does not; a
+/// colourless image scores 0 (no reference). See docs/attributes.md.
+/// Far-cheek probes are skipped when |yaw| > 25 degrees (pass 0 when the pose is unknown).
+float FaceOcclusion(const cv::Mat& bgr, const std::vector<cv::Point2f>& mesh, float eye_dist,
+                    float yaw);
 
 /// @brief Inner-lip mouth aspect ratio on the mesh: (|13-14|+|82-87|+|312-317|) / (3|78-308|).
 float MouthAspectRatio(const std::vector<cv::Point2f>& mesh);

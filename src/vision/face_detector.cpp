@@ -27,6 +27,16 @@ public:
         ResizeLongSide(bgr, config_.max_side, small);
         const float sx = static_cast<float>(bgr.cols) / static_cast<float>(small.cols);
         const float sy = static_cast<float>(bgr.rows) / static_cast<float>(small.rows);
+        // YuNet's pooling fails (cv::Exception) on a side under 63 px: pad bottom/right, which
+        // leaves box coordinates unchanged (tiny images, thin strips after downscaling).
+        constexpr int kMinInputSide = 64;
+        if (small.cols < kMinInputSide || small.rows < kMinInputSide) {
+            cv::Mat padded;
+            cv::copyMakeBorder(small, padded, 0, std::max(0, kMinInputSide - small.rows), 0,
+                               std::max(0, kMinInputSide - small.cols), cv::BORDER_CONSTANT,
+                               cv::Scalar::all(0));
+            small = padded;
+        }
         net_->setInputSize(small.size());
         cv::Mat rows;
         net_->detect(small, rows);

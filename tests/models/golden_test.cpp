@@ -111,7 +111,7 @@ TEST_P(GoldenTest, MouthRatioMatchesReference) {
 
 INSTANTIATE_TEST_SUITE_P(Samples, GoldenTest,
                          ::testing::Values("image_T1.jpg", "image_F1.jpg", "image_F2.jpg"),
-                         [](const auto& info) { return info.param.substr(6, 2); });
+                         [](const auto& param_info) { return param_info.param.substr(6, 2); });
 
 // The same verdicts with the default (downscaled) detector the server uses.
 TEST(SampleVerdicts, T1IsLiveAndF1F2AreSpoofsWithDefaultDetector) {
