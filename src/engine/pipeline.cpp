@@ -71,7 +71,8 @@ FaceResult Pipeline::AnalyzeFace(const cv::Mat& bgr, const vision::Detection& d,
         f.is_boundary = vision::IsBoundaryFace(d.box, bgr.cols, bgr.rows, a.border_rate);
     }
 
-    const bool need_mesh = what.mesh || what.pose || what.eyes || what.mouth || what.quality;
+    const bool need_mesh =
+        what.mesh || what.keep_mesh || what.pose || what.eyes || what.mouth || what.quality;
     vision::MeshResult mesh;
     if (need_mesh) {
         StageTimer t(timings, "mesh");

@@ -1,0 +1,165 @@
+// Per-stage and end-to-end timings of the engine on a real 640x480 webcam JPEG, single thread.
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <memory>
+
+#include <benchmark/benchmark.h>
+#include <opencv2/core.hpp>
+
+#include "engine/models.hpp"
+#include "engine/pipeline.hpp"
+#include "engine/result_json.hpp"
+#include "liveproof/engine.hpp"
+#include "media/decode.hpp"
+#include "vision/attributes.hpp"
+#include "vision/head_pose.hpp"
+
+namespace liveproof::bench {
+namespace {
+
+// A real 640x480 webcam frame (live person) from the shared evaluation data.
+constexpr const char* kFrame = "/data/antispoof/video_frames/apfol_real2_f000.jpg";
+
+std::string Env(const char* name, const char* fallback) {
+    const char* v = std::getenv(name);
+    return v && *v ? v : fallback;
+}
+
+// Everything the stage benchmarks share, built once.
+struct Fixture {
+    std::vector<std::uint8_t> jpeg;
+    cv::Mat bgr;
+    EngineOptions options;
+    engine::Models models;
+    std::unique_ptr<engine::Pipeline> pipeline;
+    std::unique_ptr<Engine> engine;
+    vision::Detection face;
+    vision::MeshResult mesh;
+
+    static Fixture& Get() {
+        static Fixture f;
+        return f;
+    }
+
+private:
+    Fixture() {
+        // Single-threaded by default (the per-worker setting of the server); LIVEPROOF_BENCH_THREADS
+        // measures intra-op parallelism instead.
+        const int threads = std::atoi(Env("LIVEPROOF_BENCH_THREADS", "1").c_str());
+        cv::setNumThreads(threads);
+        const std::string shared = Env("LIVEPROOF_SHARED_DIR", LIVEPROOF_SHARED_DIR);
+        std::ifstream in(shared + kFrame, std::ios::binary);
+        jpeg.assign(std::istreambuf_iterator<char>(in), {});
+        options.model_dir = Env("LIVEPROOF_MODEL_DIR", LIVEPROOF_BENCH_MODEL_DIR);
+        options.workers = 1;
+        options.opencv_threads = threads;
+        auto m = engine::Models::Load(options);
+        if (!m || jpeg.empty()) {
+            std::fprintf(stderr, "bench: models or %s%s missing\n", shared.c_str(), kFrame);
+            std::exit(2);
+        }
+        models = std::move(*m);
+        pipeline = std::move(*engine::Pipeline::Create(models, options));
+        engine = std::move(*Engine::Create(options));
+        bgr = media::DecodeImage(jpeg, options.limits)->bgr;
+        face = pipeline->Detect(bgr).at(0);
+    }
+};
+
+void BM_Decode(benchmark::State& state) {
+    auto& f = Fixture::Get();
+    for (auto _ : state) benchmark::DoNotOptimize(media::DecodeImage(f.jpeg, f.options.limits));
+}
+BENCHMARK(BM_Decode)->Unit(benchmark::kMillisecond);
+
+void BM_Detect(benchmark::State& state) {
+    auto& f = Fixture::Get();
+    for (auto _ : state) benchmark::DoNotOptimize(f.pipeline->Detect(f.bgr));
+}
+BENCHMARK(BM_Detect)->Unit(benchmark::kMillisecond);
+
+// Detection, mesh and so on through AnalyzeFace with one stage switched on at a time.
+void RunStage(benchmark::State& state, AnalyzeOptions what) {
+    auto& f = Fixture::Get();
+    std::map<std::string, double> timings;
+    for (auto _ : state) benchmark::DoNotOptimize(f.pipeline->AnalyzeFace(f.bgr, f.face, what, timings));
+}
+
+void BM_AntiSpoof(benchmark::State& state) { RunStage(state, AnalyzeOptions::PassiveOnly()); }
+BENCHMARK(BM_AntiSpoof)->Unit(benchmark::kMillisecond);
+
+void BM_Mesh(benchmark::State& state) {
+    AnalyzeOptions what = AnalyzeOptions::PassiveOnly();
+    what.antispoof = false;
+    what.mesh = true;
+    RunStage(state, what);
+}
+BENCHMARK(BM_Mesh)->Unit(benchmark::kMillisecond);
+
+void BM_Pose(benchmark::State& state) {
+    auto& f = Fixture::Get();
+    std::map<std::string, double> timings;
+    AnalyzeOptions what = AnalyzeOptions::PassiveOnly();
+    what.antispoof = false;
+    what.keep_mesh = true;
+    const FaceResult r = f.pipeline->AnalyzeFace(f.bgr, f.face, what, timings);
+    std::vector<cv::Point2f> pts;
+    for (const Point2& p : r.mesh) pts.emplace_back(p.x, p.y);
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(vision::EstimateHeadPose(f.models.canonical, pts, f.bgr.size()));
+    }
+}
+BENCHMARK(BM_Pose)->Unit(benchmark::kMillisecond);
+
+// The per-frame step of a blink check: mesh + iris on both eyes.
+void BM_BlinkStep_MeshAndIris(benchmark::State& state) {
+    AnalyzeOptions what = AnalyzeOptions::PassiveOnly();
+    what.antispoof = false;
+    what.eyes = true;
+    RunStage(state, what);
+}
+BENCHMARK(BM_BlinkStep_MeshAndIris)->Unit(benchmark::kMillisecond);
+
+void BM_Attributes_Quality(benchmark::State& state) {
+    AnalyzeOptions what = AnalyzeOptions::PassiveOnly();
+    what.antispoof = false;
+    what.quality = true;
+    RunStage(state, what);
+}
+BENCHMARK(BM_Attributes_Quality)->Unit(benchmark::kMillisecond);
+
+// End to end from JPEG bytes: decode + detect + passive (system B's /liveness path).
+void BM_EndToEnd_Passive(benchmark::State& state) {
+    auto& f = Fixture::Get();
+    for (auto _ : state) benchmark::DoNotOptimize(f.engine->Analyze(f.jpeg, AnalyzeOptions::PassiveOnly()));
+}
+BENCHMARK(BM_EndToEnd_Passive)->Unit(benchmark::kMillisecond);
+
+// End to end: decode + detect + mesh + pose + mouth + quality/occlusion + passive (no iris).
+void BM_EndToEnd_Full(benchmark::State& state) {
+    auto& f = Fixture::Get();
+    AnalyzeOptions what;
+    what.eyes = false;
+    for (auto _ : state) benchmark::DoNotOptimize(f.engine->Analyze(f.jpeg, what));
+}
+BENCHMARK(BM_EndToEnd_Full)->Unit(benchmark::kMillisecond);
+
+// Everything including the iris model (system C's full face object).
+void BM_EndToEnd_FullWithEyes(benchmark::State& state) {
+    auto& f = Fixture::Get();
+    for (auto _ : state) benchmark::DoNotOptimize(f.engine->Analyze(f.jpeg));
+}
+BENCHMARK(BM_EndToEnd_FullWithEyes)->Unit(benchmark::kMillisecond);
+
+void BM_JsonEncode(benchmark::State& state) {
+    auto& f = Fixture::Get();
+    const ImageAnalysis a = *f.engine->Analyze(f.jpeg);
+    for (auto _ : state) benchmark::DoNotOptimize(ImageAnalysisToJson(a).dump());
+}
+BENCHMARK(BM_JsonEncode)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace liveproof::bench
+
+BENCHMARK_MAIN();
