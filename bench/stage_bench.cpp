@@ -1,10 +1,10 @@
 // Per-stage and end-to-end timings of the engine on a real 640x480 webcam JPEG, single thread.
+#include <benchmark/benchmark.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <memory>
-
-#include <benchmark/benchmark.h>
 #include <opencv2/core.hpp>
 
 #include "engine/models.hpp"
@@ -42,10 +42,10 @@ struct Fixture {
         return f;
     }
 
-private:
+  private:
     Fixture() {
-        // Single-threaded by default (the per-worker setting of the server); LIVEPROOF_BENCH_THREADS
-        // measures intra-op parallelism instead.
+        // Single-threaded by default (the per-worker setting of the server);
+        // LIVEPROOF_BENCH_THREADS measures intra-op parallelism instead.
         const int threads = std::atoi(Env("LIVEPROOF_BENCH_THREADS", "1").c_str());
         cv::setNumThreads(threads);
         const std::string shared = Env("LIVEPROOF_SHARED_DIR", LIVEPROOF_SHARED_DIR);
@@ -83,7 +83,8 @@ BENCHMARK(BM_Detect)->Unit(benchmark::kMillisecond);
 void RunStage(benchmark::State& state, AnalyzeOptions what) {
     auto& f = Fixture::Get();
     std::map<std::string, double> timings;
-    for (auto _ : state) benchmark::DoNotOptimize(f.pipeline->AnalyzeFace(f.bgr, f.face, what, timings));
+    for (auto _ : state)
+        benchmark::DoNotOptimize(f.pipeline->AnalyzeFace(f.bgr, f.face, what, timings));
 }
 
 void BM_AntiSpoof(benchmark::State& state) { RunStage(state, AnalyzeOptions::PassiveOnly()); }
@@ -132,7 +133,8 @@ BENCHMARK(BM_Attributes_Quality)->Unit(benchmark::kMillisecond);
 // End to end from JPEG bytes: decode + detect + passive (system B's /liveness path).
 void BM_EndToEnd_Passive(benchmark::State& state) {
     auto& f = Fixture::Get();
-    for (auto _ : state) benchmark::DoNotOptimize(f.engine->Analyze(f.jpeg, AnalyzeOptions::PassiveOnly()));
+    for (auto _ : state)
+        benchmark::DoNotOptimize(f.engine->Analyze(f.jpeg, AnalyzeOptions::PassiveOnly()));
 }
 BENCHMARK(BM_EndToEnd_Passive)->Unit(benchmark::kMillisecond);
 

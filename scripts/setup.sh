@@ -7,7 +7,7 @@ build=${1:-$root/build}
 
 packages=(build-essential cmake ninja-build pkg-config git ca-certificates python3
           libopencv-dev opencv-data nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
-          libsodium-dev libgtest-dev libgmock-dev libbenchmark-dev ffmpeg
+          libsodium-dev libgtest-dev libgmock-dev libbenchmark-dev ffmpeg clang-format
           libjpeg62-turbo-dev)
 missing=()
 for p in "${packages[@]}"; do

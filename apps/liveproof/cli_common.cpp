@@ -1,20 +1,23 @@
 // Engine construction for the CLI: model folder resolution and error reporting.
 #include "cli_common.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 
-#include <spdlog/spdlog.h>
-
 namespace liveproof::cli {
 
 void AddCommonFlags(CLI::App& app, CommonFlags& flags) {
     app.add_option("--models", flags.models,
-                   "Model folder (default: $LIVEPROOF_MODEL_DIR, else " LIVEPROOF_DEFAULT_MODEL_DIR ")");
-    app.add_option("--workers", flags.workers, "Concurrent analyses (pipelines)")->check(CLI::Range(1, 64));
-    app.add_option("--threads", flags.threads, "OpenCV threads per inference")->check(CLI::Range(1, 64));
+                   "Model folder (default: $LIVEPROOF_MODEL_DIR, else " LIVEPROOF_DEFAULT_MODEL_DIR
+                   ")");
+    app.add_option("--workers", flags.workers, "Concurrent analyses (pipelines)")
+        ->check(CLI::Range(1, 64));
+    app.add_option("--threads", flags.threads, "OpenCV threads per inference")
+        ->check(CLI::Range(1, 64));
     app.add_option("--detect-max-side", flags.detect_max_side,
                    "Detector input long side in pixels (0 = full resolution)")
         ->check(CLI::Range(0, 8192));
@@ -34,7 +37,7 @@ std::unique_ptr<Engine> MakeEngine(const CommonFlags& flags) {
     o.workers = flags.workers;
     o.opencv_threads = flags.threads;
     o.detect_max_side = flags.detect_max_side;
-    o.detector = flags.detector == "yunet" ? DetectorKind::YuNet
+    o.detector = flags.detector == "yunet"  ? DetectorKind::YuNet
                  : flags.detector == "haar" ? DetectorKind::Haar
                                             : DetectorKind::Auto;
     auto engine = Engine::Create(o);
@@ -54,7 +57,8 @@ Expected<std::vector<std::uint8_t>> ReadInputFile(const std::string& path, std::
     if (ec) return MakeError(ErrorCode::InvalidArgument, "cannot stat " + path);
     if (size > max_bytes) {
         return MakeError(ErrorCode::InputTooLarge, path + " is " + std::to_string(size) +
-                                                       " bytes; the cap is " + std::to_string(max_bytes));
+                                                       " bytes; the cap is " +
+                                                       std::to_string(max_bytes));
     }
     std::ifstream in(path, std::ios::binary);
     std::vector<std::uint8_t> data(size);

@@ -1,11 +1,10 @@
 // Options shared by the CLI subcommands and how they resolve (flag > environment > default).
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "liveproof/engine.hpp"
 
@@ -13,12 +12,12 @@ namespace liveproof::cli {
 
 /// @brief Engine options every subcommand accepts.
 struct CommonFlags {
-    std::string models;        ///< --models, else LIVEPROOF_MODEL_DIR, else the built-in default
-    int workers = 1;           ///< --workers
-    int threads = 1;           ///< --threads (OpenCV intra-op)
-    int detect_max_side = 320; ///< --detect-max-side
+    std::string models;         ///< --models, else LIVEPROOF_MODEL_DIR, else the built-in default
+    int workers = 1;            ///< --workers
+    int threads = 1;            ///< --threads (OpenCV intra-op)
+    int detect_max_side = 320;  ///< --detect-max-side
     std::string detector = "auto";  ///< --detector auto|yunet|haar
-    bool verbose = false;      ///< --verbose
+    bool verbose = false;           ///< --verbose
 };
 
 /// @brief Registers the common flags on a subcommand.

@@ -18,17 +18,22 @@ struct AnalyzeFlags {
 };
 
 void PrintSummary(const std::string& path, const ImageAnalysis& a) {
-    std::cout << path << ": " << a.width << "x" << a.height << ", " << a.faces.size() << " face(s)\n";
+    std::cout << path << ": " << a.width << "x" << a.height << ", " << a.faces.size()
+              << " face(s)\n";
     for (std::size_t i = 0; i < a.faces.size(); ++i) {
         const FaceResult& f = a.faces[i];
-        std::cout << "  face " << i << ": box [" << f.x1 << "," << f.y1 << "," << f.x2 << "," << f.y2 << "]";
+        std::cout << "  face " << i << ": box [" << f.x1 << "," << f.y1 << "," << f.x2 << ","
+                  << f.y2 << "]";
         if (f.antispoof) {
             std::cout << "  P(real)=" << f.antispoof->p_real
                       << (f.antispoof->label == 1 ? " REAL" : " SPOOF");
         }
-        if (f.pose) std::cout << "  yaw=" << f.pose->yaw << " pitch=" << f.pose->pitch << " roll=" << f.pose->roll;
+        if (f.pose)
+            std::cout << "  yaw=" << f.pose->yaw << " pitch=" << f.pose->pitch
+                      << " roll=" << f.pose->roll;
         if (f.eye_image_left) {
-            std::cout << "  eyes closed=" << f.eye_image_left->closed << "/" << f.eye_image_right->closed;
+            std::cout << "  eyes closed=" << f.eye_image_left->closed << "/"
+                      << f.eye_image_right->closed;
         }
         if (f.mouth_opened) std::cout << "  mouth=" << *f.mouth_opened;
         std::cout << "\n";
@@ -39,7 +44,8 @@ void PrintSummary(const std::string& path, const ImageAnalysis& a) {
 
 void RegisterAnalyze(CLI::App& root) {
     auto flags = std::make_shared<AnalyzeFlags>();
-    CLI::App* cmd = root.add_subcommand("analyze", "Analyse faces in images (JPEG, PNG, BMP, WebP)");
+    CLI::App* cmd =
+        root.add_subcommand("analyze", "Analyse faces in images (JPEG, PNG, BMP, WebP)");
     AddCommonFlags(*cmd, flags->common);
     cmd->add_option("images", flags->images, "Image files")->required();
     cmd->add_flag("--json", flags->json, "One JSON object per image, one per line");
@@ -48,12 +54,14 @@ void RegisterAnalyze(CLI::App& root) {
     cmd->callback([flags] {
         auto engine = MakeEngine(flags->common);
         if (!engine) throw CLI::RuntimeError(3);
-        AnalyzeOptions what = flags->passive_only ? AnalyzeOptions::PassiveOnly() : AnalyzeOptions{};
+        AnalyzeOptions what =
+            flags->passive_only ? AnalyzeOptions::PassiveOnly() : AnalyzeOptions{};
         what.keep_mesh = flags->mesh;
         int failures = 0;
         for (const std::string& path : flags->images) {
             auto bytes = ReadInputFile(path, engine->options().limits.max_image_bytes);
-            auto result = bytes ? engine->Analyze(*bytes, what) : Expected<ImageAnalysis>(Unexpected{bytes.error()});
+            auto result = bytes ? engine->Analyze(*bytes, what)
+                                : Expected<ImageAnalysis>(Unexpected{bytes.error()});
             if (!result) {
                 ++failures;
                 if (flags->json) {

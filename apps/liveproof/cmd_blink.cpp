@@ -25,7 +25,8 @@ void RegisterBlink(CLI::App& root) {
         auto engine = MakeEngine(flags->common);
         if (!engine) throw CLI::RuntimeError(3);
         auto bytes = ReadInputFile(flags->video, engine->options().limits.max_video_bytes);
-        auto result = bytes ? engine->AnalyzeBlinkVideo(*bytes) : Expected<BlinkAnalysis>(Unexpected{bytes.error()});
+        auto result = bytes ? engine->AnalyzeBlinkVideo(*bytes)
+                            : Expected<BlinkAnalysis>(Unexpected{bytes.error()});
         if (!result) {
             if (flags->json) {
                 std::cout << ErrorToJson(result.error()).dump() << "\n";
@@ -41,7 +42,8 @@ void RegisterBlink(CLI::App& root) {
             std::cout << flags->video << ": " << (a.passed ? "PASS" : "FAIL")
                       << (a.reason.empty() ? "" : " (" + a.reason + ")") << ", " << a.blinks.size()
                       << " blink(s) in " << a.frames_decoded << " frames";
-            for (const auto& b : a.blinks) std::cout << " [" << b.start_frame << "-" << b.end_frame << "]";
+            for (const auto& b : a.blinks)
+                std::cout << " [" << b.start_frame << "-" << b.end_frame << "]";
             std::cout << ", passive mean P(real) " << a.passive.mean_p_real << " over "
                       << a.passive.frames_scored << " frames\n";
         }

@@ -18,7 +18,7 @@ namespace liveproof {
 /// THREAD SAFETY: every const member function may be called from any number of threads at
 /// once. Create and destruction must not race with calls.
 class Engine {
-public:
+  public:
     /// @brief Loads and verifies the models and builds the pipelines.
     /// @return the engine, or ModelMissing / ModelCorrupt / ManifestInvalid naming the file.
     static Expected<std::unique_ptr<Engine>> Create(const EngineOptions& options);
@@ -45,11 +45,12 @@ public:
     /// @brief The options the engine was created with (after defaults were resolved).
     [[nodiscard]] const EngineOptions& options() const;
 
-private:
+  private:
     Expected<ImageAnalysis> AnalyzeUnguarded(std::span<const std::uint8_t> bytes,
                                              const AnalyzeOptions& what) const;
     Expected<ImageAnalysis> AnalyzeBgrUnguarded(const unsigned char* bgr, int width, int height,
-                                                std::size_t stride, const AnalyzeOptions& what) const;
+                                                std::size_t stride,
+                                                const AnalyzeOptions& what) const;
     Expected<BlinkAnalysis> AnalyzeBlinkVideoUnguarded(std::span<const std::uint8_t> bytes,
                                                        const BlinkOptions& options) const;
 

@@ -24,7 +24,7 @@ inline Unexpected MakeError(ErrorCode code, std::string detail) {
 /// THREAD SAFETY: a plain value type; distinct objects may be used from distinct threads.
 template <typename T>
 class Expected {
-public:
+  public:
     /// @brief Holds a value.
     Expected(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT
     /// @brief Holds an error.
@@ -63,14 +63,14 @@ public:
     T* operator->() { return &value(); }
     const T* operator->() const { return &value(); }
 
-private:
+  private:
     std::variant<T, Error> state_;
 };
 
 /// @brief Expected for operations that return nothing but may fail.
 template <>
 class Expected<void> {
-public:
+  public:
     /// @brief Success.
     Expected() = default;
     /// @brief Holds an error.
@@ -83,7 +83,7 @@ public:
     /// @brief The error; requires !has_value().
     [[nodiscard]] const Error& error() const { return error_; }
 
-private:
+  private:
     Error error_{};
     bool ok_ = true;
 };

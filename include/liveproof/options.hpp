@@ -16,42 +16,43 @@ enum class DetectorKind {
 
 /// @brief Limits on what an input may cost before it is decoded.
 struct MediaLimits {
-    std::size_t max_image_bytes = 32u << 20;     ///< encoded image size cap
-    std::uint64_t max_image_pixels = 40'000'000; ///< width*height cap, read from the header
-    int max_image_side = 16384;                  ///< either side cap
-    std::size_t max_video_bytes = 64u << 20;     ///< encoded video size cap
-    double max_video_seconds = 20.0;             ///< duration cap (container or frames/fps)
-    int max_video_frames = 900;                  ///< frames decoded at most
+    std::size_t max_image_bytes = 32u << 20;      ///< encoded image size cap
+    std::uint64_t max_image_pixels = 40'000'000;  ///< width*height cap, read from the header
+    int max_image_side = 16384;                   ///< either side cap
+    std::size_t max_video_bytes = 64u << 20;      ///< encoded video size cap
+    double max_video_seconds = 20.0;              ///< duration cap (container or frames/fps)
+    int max_video_frames = 900;                   ///< frames decoded at most
     std::uint64_t max_video_frame_pixels = 1920u * 1088u;  ///< per-frame pixel cap
 };
 
 /// @brief Thresholds that turn raw measures into scores and flags (docs/attributes.md).
 struct AttributeOptions {
-    float ear_open = 0.27f;             ///< iris EAR at or above which an eye scores 0 closed
-    float ear_closed = 0.12f;           ///< iris EAR at or below which an eye scores 1 closed
-    float mar_closed = 0.06f;           ///< inner-lip MAR at or below which mouth_opened = 0
-    float mar_open = 0.28f;             ///< MAR at or above which mouth_opened = 1 (0.5 at 0.17)
-    float border_rate = 0.05f;          ///< is_boundary margin, share of the image side (system C)
-    float small_face_eye_dist = 100.0f; ///< is_small below this eye distance in pixels (system C)
-    float sharp_laplacian_var = 150.0f; ///< Laplacian variance giving sharpness 0.63 (1-1/e)
-    float size_full_eye_dist = 60.0f;   ///< eye distance giving the full size term of quality
+    float ear_open = 0.27f;              ///< iris EAR at or above which an eye scores 0 closed
+    float ear_closed = 0.12f;            ///< iris EAR at or below which an eye scores 1 closed
+    float mar_closed = 0.06f;            ///< inner-lip MAR at or below which mouth_opened = 0
+    float mar_open = 0.28f;              ///< MAR at or above which mouth_opened = 1 (0.5 at 0.17)
+    float border_rate = 0.05f;           ///< is_boundary margin, share of the image side (system C)
+    float small_face_eye_dist = 100.0f;  ///< is_small below this eye distance in pixels (system C)
+    float sharp_laplacian_var = 150.0f;  ///< Laplacian variance giving sharpness 0.63 (1-1/e)
+    float size_full_eye_dist = 60.0f;    ///< eye distance giving the full size term of quality
 };
 
 /// @brief Options fixed when the engine is created.
 struct EngineOptions {
-    std::string model_dir;            ///< folder with the model files and MANIFEST
-    bool verify_checksums = true;     ///< check every model against the manifest sha256 at start-up
+    std::string model_dir;         ///< folder with the model files and MANIFEST
+    bool verify_checksums = true;  ///< check every model against the manifest sha256 at start-up
     DetectorKind detector = DetectorKind::Auto;  ///< which detector
-    std::string haar_cascade = "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml";
-                                      ///< Haar fallback cascade (Debian package opencv-data)
-    int workers = 0;                  ///< pipelines (concurrent analyses); 0 = hardware threads
-    int opencv_threads = 1;           ///< cv::setNumThreads for intra-op parallelism; -1 = leave
-    int detect_max_side = 320;        ///< detector runs on a copy whose long side is at most this
+    std::string haar_cascade =
+        "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml";
+    ///< Haar fallback cascade (Debian package opencv-data)
+    int workers = 0;            ///< pipelines (concurrent analyses); 0 = hardware threads
+    int opencv_threads = 1;     ///< cv::setNumThreads for intra-op parallelism; -1 = leave
+    int detect_max_side = 320;  ///< detector runs on a copy whose long side is at most this
     float detect_score_threshold = 0.8f;  ///< YuNet score threshold
     float detect_nms_threshold = 0.3f;    ///< YuNet NMS IoU threshold
-    int min_face_side = 24;           ///< faces smaller than this (pixels, full image) are dropped
-    int max_faces = 10;               ///< faces analysed per image (largest first); system C uses 10
-    float mesh_min_presence = 0.5f;   ///< Face Mesh face-flag below which a detection is dropped
+    int min_face_side = 24;          ///< faces smaller than this (pixels, full image) are dropped
+    int max_faces = 10;              ///< faces analysed per image (largest first); system C uses 10
+    float mesh_min_presence = 0.5f;  ///< Face Mesh face-flag below which a detection is dropped
     float liveness_threshold = 0.5f;  ///< P(real) at or above which a face is judged real
     MediaLimits limits;               ///< input caps
     AttributeOptions attributes;      ///< score mappings and flags

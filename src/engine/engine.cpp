@@ -1,11 +1,11 @@
 // Engine: verified models, a pool of pipelines, and the image and video entry points.
 #include "liveproof/engine.hpp"
 
-#include <algorithm>
-#include <thread>
-
-#include <opencv2/core.hpp>
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <opencv2/core.hpp>
+#include <thread>
 
 #include "engine/blink_detector.hpp"
 #include "engine/models.hpp"
@@ -31,13 +31,15 @@ Expected<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
     auto impl = std::make_unique<Impl>();
     impl->options = options;
     EngineOptions& o = impl->options;
-    if (o.workers <= 0) o.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    if (o.workers <= 0)
+        o.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     if (o.workers > 64) return MakeError(ErrorCode::InvalidArgument, "workers must be 1..64");
     if (o.max_faces < 1 || o.max_faces > 100) {
         return MakeError(ErrorCode::InvalidArgument, "max_faces must be 1..100");
     }
     if (o.detect_max_side < 64 && o.detect_max_side != 0) {
-        return MakeError(ErrorCode::InvalidArgument, "detect_max_side must be 0 (full size) or >= 64");
+        return MakeError(ErrorCode::InvalidArgument,
+                         "detect_max_side must be 0 (full size) or >= 64");
     }
     if (o.opencv_threads >= 0) cv::setNumThreads(o.opencv_threads);
 
@@ -113,12 +115,13 @@ Expected<ImageAnalysis> Engine::AnalyzeUnguarded(std::span<const std::uint8_t> b
     return out;
 }
 
-Expected<ImageAnalysis> Engine::AnalyzeBgrUnguarded(const unsigned char* bgr, int width,
-                                                    int height, std::size_t stride,
+Expected<ImageAnalysis> Engine::AnalyzeBgrUnguarded(const unsigned char* bgr, int width, int height,
+                                                    std::size_t stride,
                                                     const AnalyzeOptions& what) const {
     const auto& limits = impl_->options.limits;
     if (bgr == nullptr || width <= 0 || height <= 0 || stride < std::size_t(width) * 3) {
-        return MakeError(ErrorCode::InvalidArgument, "null buffer, non-positive size or short stride");
+        return MakeError(ErrorCode::InvalidArgument,
+                         "null buffer, non-positive size or short stride");
     }
     if (width > limits.max_image_side || height > limits.max_image_side ||
         std::uint64_t(width) * std::uint64_t(height) > limits.max_image_pixels) {

@@ -1,14 +1,14 @@
 // Model loading: manifest parsing, sha256 verification, and the derived lookup tables.
 #include "engine/models.hpp"
 
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
 #include <fstream>
 #include <iterator>
 #include <map>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
-#include <sodium.h>
-#include <spdlog/spdlog.h>
+#include <sstream>
 
 namespace liveproof::engine {
 
@@ -117,12 +117,13 @@ Expected<Models> Models::Load(const EngineOptions& options) {
         if (!options.verify_checksums) return data;
         const auto it = manifest.find(name);
         if (it == manifest.end()) {
-            return MakeError(ErrorCode::ManifestInvalid, std::string("manifest has no entry for ") + name);
+            return MakeError(ErrorCode::ManifestInvalid,
+                             std::string("manifest has no entry for ") + name);
         }
         if (data->size() != it->second.bytes || Sha256Hex(*data) != it->second.sha256) {
-            return MakeError(ErrorCode::ModelCorrupt,
-                             std::string("model file corrupt (sha256 mismatch): ") +
-                                 (m.dir / name).string());
+            return MakeError(
+                ErrorCode::ModelCorrupt,
+                std::string("model file corrupt (sha256 mismatch): ") + (m.dir / name).string());
         }
         return data;
     };
@@ -157,14 +158,17 @@ Expected<Models> Models::Load(const EngineOptions& options) {
         const auto j = nlohmann::json::parse(maps->begin(), maps->end());
         m.mesh_to_ibug68 = j.at("mediapipe468_to_ibug68").get<std::vector<int>>();
     } catch (const nlohmann::json::exception&) {
-        return MakeError(ErrorCode::ModelCorrupt, "landmark_maps.json has no valid mediapipe468_to_ibug68");
+        return MakeError(ErrorCode::ModelCorrupt,
+                         "landmark_maps.json has no valid mediapipe468_to_ibug68");
     }
     if (m.mesh_to_ibug68.size() != 68) {
-        return MakeError(ErrorCode::ModelCorrupt, "landmark_maps.json: mesh-to-iBUG map must have 68 entries");
+        return MakeError(ErrorCode::ModelCorrupt,
+                         "landmark_maps.json: mesh-to-iBUG map must have 68 entries");
     }
     for (int idx : m.mesh_to_ibug68) {
         if (idx < 0 || idx >= 468) {
-            return MakeError(ErrorCode::ModelCorrupt, "landmark_maps.json: mesh index out of range");
+            return MakeError(ErrorCode::ModelCorrupt,
+                             "landmark_maps.json: mesh index out of range");
         }
     }
     return m;

@@ -115,8 +115,10 @@ FaceResult Pipeline::AnalyzeFace(const cv::Mat& bgr, const vision::Detection& d,
     if (what.quality) {
         StageTimer t(timings, "quality");
         f.sharpness = vision::FaceSharpness(bgr, d.box, a.sharp_laplacian_var);
-        f.quality = vision::FaceQuality(*f.sharpness, f.luminance, f.eye_dist, a.size_full_eye_dist);
-        f.occlusion = vision::FaceOcclusion(bgr, mesh.points, f.eye_dist, f.pose ? f.pose->yaw : 0.0f);
+        f.quality =
+            vision::FaceQuality(*f.sharpness, f.luminance, f.eye_dist, a.size_full_eye_dist);
+        f.occlusion =
+            vision::FaceOcclusion(bgr, mesh.points, f.eye_dist, f.pose ? f.pose->yaw : 0.0f);
     }
     if (what.antispoof) {
         StageTimer t(timings, "antispoof");
@@ -134,8 +136,8 @@ void Pipeline::Analyze(const cv::Mat& bgr, const AnalyzeOptions& what, ImageAnal
         StageTimer t(out.timings_ms, "detect");
         faces = Detect(bgr);
     }
-    const int cap = what.max_faces >= 0 ? std::min(what.max_faces, options_.max_faces)
-                                        : options_.max_faces;
+    const int cap =
+        what.max_faces >= 0 ? std::min(what.max_faces, options_.max_faces) : options_.max_faces;
     if (static_cast<int>(faces.size()) > cap) faces.resize(static_cast<std::size_t>(cap));
     for (const auto& d : faces) {
         FaceResult f = AnalyzeFace(bgr, d, what, out.timings_ms);

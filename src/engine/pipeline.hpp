@@ -2,7 +2,6 @@
 #pragma once
 
 #include <memory>
-
 #include <opencv2/core.hpp>
 
 #include "engine/models.hpp"
@@ -21,7 +20,7 @@ namespace liveproof::engine {
 ///
 /// THREAD SAFETY: not thread-safe; the Engine hands each Pipeline to one caller at a time.
 class Pipeline {
-public:
+  public:
     /// @brief Builds every network from the model bytes.
     static Expected<std::unique_ptr<Pipeline>> Create(const Models& models,
                                                       const EngineOptions& options);
@@ -40,12 +39,16 @@ public:
     /// @brief "yunet" or "haar".
     [[nodiscard]] const char* detector_name() const { return detector_->name(); }
 
-private:
+  private:
     Pipeline(const Models& models, const EngineOptions& options,
              std::unique_ptr<vision::FaceDetector> detector, vision::FaceMesh mesh,
              vision::Iris iris, vision::AntiSpoof antispoof)
-        : models_(models), options_(options), detector_(std::move(detector)),
-          mesh_(std::move(mesh)), iris_(std::move(iris)), antispoof_(std::move(antispoof)) {}
+        : models_(models),
+          options_(options),
+          detector_(std::move(detector)),
+          mesh_(std::move(mesh)),
+          iris_(std::move(iris)),
+          antispoof_(std::move(antispoof)) {}
 
     const Models& models_;
     const EngineOptions& options_;

@@ -13,10 +13,10 @@ namespace liveproof::engine {
 /// @brief WHAT THIS OBJECT REPRESENTS: the worker pipelines and which of them are free.
 /// THREAD SAFETY: Acquire/Release are thread-safe.
 class PipelinePool {
-public:
+  public:
     /// @brief Returns a pipeline to the pool when it goes out of scope.
     class Lease {
-    public:
+      public:
         Lease(PipelinePool& pool, Pipeline* p) : pool_(pool), p_(p) {}
         ~Lease() { pool_.Release(p_); }
         Lease(const Lease&) = delete;
@@ -24,7 +24,7 @@ public:
         Pipeline* operator->() const { return p_; }
         Pipeline& operator*() const { return *p_; }
 
-    private:
+      private:
         PipelinePool& pool_;
         Pipeline* p_;
     };
@@ -47,7 +47,7 @@ public:
     /// @brief Number of pipelines.
     [[nodiscard]] std::size_t size() const { return all_.size(); }
 
-private:
+  private:
     void Release(Pipeline* p) {
         {
             std::lock_guard lock(mutex_);

@@ -20,7 +20,9 @@ json Eye(const std::optional<EyeResult>& e) {
     if (!e) return nullptr;
     json contour = json::array();
     for (const auto& p : e->contour) contour.push_back(Pt(p));
-    return {{"ear", e->ear}, {"closed", e->closed}, {"iris_center", Pt(e->iris_center)},
+    return {{"ear", e->ear},
+            {"closed", e->closed},
+            {"iris_center", Pt(e->iris_center)},
             {"contour", contour}};
 }
 
@@ -85,15 +87,19 @@ json FaceToJson(const FaceResult& f) {
 json ImageAnalysisToJson(const ImageAnalysis& a) {
     json faces = json::array();
     for (const auto& f : a.faces) faces.push_back(FaceToJson(f));
-    return {{"width", a.width},       {"height", a.height},
+    return {{"width", a.width},
+            {"height", a.height},
             {"exif_orientation", a.exif_orientation},
-            {"detector", a.detector}, {"face_count", a.faces.size()},
-            {"faces", faces},         {"timings_ms", Timings(a.timings_ms)}};
+            {"detector", a.detector},
+            {"face_count", a.faces.size()},
+            {"faces", faces},
+            {"timings_ms", Timings(a.timings_ms)}};
 }
 
 json BlinkAnalysisToJson(const BlinkAnalysis& a) {
     json blinks = json::array();
-    for (const auto& b : a.blinks) blinks.push_back({{"start_frame", b.start_frame}, {"end_frame", b.end_frame}});
+    for (const auto& b : a.blinks)
+        blinks.push_back({{"start_frame", b.start_frame}, {"end_frame", b.end_frame}});
     json frames = json::array();
     for (const auto& f : a.frames) {
         frames.push_back({{"frame", f.frame},

@@ -10,7 +10,7 @@ namespace liveproof::engine {
 /// @brief RAII stage timer: on destruction adds elapsed milliseconds to timings[name].
 /// THREAD SAFETY: single-threaded use; the map belongs to the caller.
 class StageTimer {
-public:
+  public:
     StageTimer(std::map<std::string, double>& timings, const char* name)
         : timings_(timings), name_(name), start_(std::chrono::steady_clock::now()) {}
     ~StageTimer() {
@@ -20,7 +20,7 @@ public:
     StageTimer(const StageTimer&) = delete;
     StageTimer& operator=(const StageTimer&) = delete;
 
-private:
+  private:
     std::map<std::string, double>& timings_;
     const char* name_;
     std::chrono::steady_clock::time_point start_;

@@ -2,10 +2,9 @@
 #include "media/decode.hpp"
 
 #include <algorithm>
-#include <string>
-
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <string>
 
 namespace liveproof::media {
 namespace {
@@ -48,28 +47,42 @@ bool JpegHasEndMarker(std::span<const std::uint8_t> b) {
 cv::Mat ApplyExifOrientation(const cv::Mat& image, int orientation) {
     cv::Mat out;
     switch (orientation) {
-        case 2: cv::flip(image, out, 1); break;
-        case 3: cv::rotate(image, out, cv::ROTATE_180); break;
-        case 4: cv::flip(image, out, 0); break;
-        case 5: cv::transpose(image, out); break;
-        case 6: cv::rotate(image, out, cv::ROTATE_90_CLOCKWISE); break;
+        case 2:
+            cv::flip(image, out, 1);
+            break;
+        case 3:
+            cv::rotate(image, out, cv::ROTATE_180);
+            break;
+        case 4:
+            cv::flip(image, out, 0);
+            break;
+        case 5:
+            cv::transpose(image, out);
+            break;
+        case 6:
+            cv::rotate(image, out, cv::ROTATE_90_CLOCKWISE);
+            break;
         case 7: {
             cv::Mat t;
             cv::transpose(image, t);
             cv::rotate(t, out, cv::ROTATE_180);
             break;
         }
-        case 8: cv::rotate(image, out, cv::ROTATE_90_COUNTERCLOCKWISE); break;
-        default: out = image; break;
+        case 8:
+            cv::rotate(image, out, cv::ROTATE_90_COUNTERCLOCKWISE);
+            break;
+        default:
+            out = image;
+            break;
     }
     return out;
 }
 
 Expected<DecodedImage> DecodeImage(std::span<const std::uint8_t> bytes, const MediaLimits& limits) {
     if (bytes.size() > limits.max_image_bytes) {
-        return MakeError(ErrorCode::InputTooLarge,
-                         "image is " + std::to_string(bytes.size()) + " bytes; the cap is " +
-                             std::to_string(limits.max_image_bytes));
+        return MakeError(ErrorCode::InputTooLarge, "image is " + std::to_string(bytes.size()) +
+                                                       " bytes; the cap is " +
+                                                       std::to_string(limits.max_image_bytes));
     }
     auto header = ReadImageHeader(bytes);
     if (!header) return Unexpected{header.error()};

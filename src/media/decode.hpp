@@ -2,9 +2,8 @@
 #pragma once
 
 #include <cstdint>
-#include <span>
-
 #include <opencv2/core.hpp>
+#include <span>
 
 #include "liveproof/expected.hpp"
 #include "liveproof/options.hpp"
@@ -14,8 +13,8 @@ namespace liveproof::media {
 
 /// @brief A decoded, upright image.
 struct DecodedImage {
-    cv::Mat bgr;            ///< CV_8UC3, EXIF orientation applied
-    ImageHeader header;     ///< what the header said (stored size, orientation)
+    cv::Mat bgr;         ///< CV_8UC3, EXIF orientation applied
+    ImageHeader header;  ///< what the header said (stored size, orientation)
 };
 
 /// @brief Checks byte size, header and pixel caps, then decodes. Grey, RGBA, 16-bit and CMYK

@@ -1,4 +1,5 @@
-// Header parsers for JPEG (SOFn + APP1 EXIF), PNG (IHDR), BMP (DIB header) and WebP (VP8/VP8L/VP8X).
+// Header parsers for JPEG (SOFn + APP1 EXIF), PNG (IHDR), BMP (DIB header) and WebP
+// (VP8/VP8L/VP8X).
 #include "media/image_header.hpp"
 
 #include <cstring>
@@ -64,8 +65,8 @@ Expected<ImageHeader> ReadJpeg(std::span<const std::uint8_t> b) {
         if (marker == 0xE1 && seg_len > 6 && std::memcmp(seg, "Exif\0\0", 6) == 0) {
             h.exif_orientation = ExifOrientation(seg + 6, seg_len - 6);
         }
-        const bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 &&
-                         marker != 0xCC;
+        const bool sof =
+            marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
         if (sof) {
             if (seg_len < 6) return Corrupt("JPEG frame header too short");
             h.height = static_cast<int>(Be16(seg + 1));
@@ -132,10 +133,14 @@ Expected<ImageHeader> ReadWebp(std::span<const std::uint8_t> b) {
 
 std::string_view FormatName(ImageFormat format) {
     switch (format) {
-        case ImageFormat::Jpeg: return "jpeg";
-        case ImageFormat::Png: return "png";
-        case ImageFormat::Bmp: return "bmp";
-        case ImageFormat::WebP: return "webp";
+        case ImageFormat::Jpeg:
+            return "jpeg";
+        case ImageFormat::Png:
+            return "png";
+        case ImageFormat::Bmp:
+            return "bmp";
+        case ImageFormat::WebP:
+            return "webp";
     }
     return "unknown";
 }
@@ -155,7 +160,8 @@ Expected<ImageHeader> ReadImageHeader(std::span<const std::uint8_t> b) {
                std::memcmp(&b[8], "WEBP", 4) == 0) {
         h = ReadWebp(b);
     }
-    if (h && (h->width <= 0 || h->height <= 0)) return Corrupt("the header gives a zero image size");
+    if (h && (h->width <= 0 || h->height <= 0))
+        return Corrupt("the header gives a zero image size");
     return h;
 }
 

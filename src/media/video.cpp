@@ -5,9 +5,8 @@
 #include <unistd.h>
 
 #include <cstring>
-#include <string>
-
 #include <opencv2/videoio.hpp>
+#include <string>
 
 namespace liveproof::media {
 
@@ -15,7 +14,7 @@ namespace {
 
 // Closes the memfd on every exit path.
 class MemFile {
-public:
+  public:
     MemFile() : fd_(memfd_create("liveproof-video", MFD_CLOEXEC)) {}
     ~MemFile() {
         if (fd_ >= 0) close(fd_);
@@ -34,7 +33,7 @@ public:
     }
     [[nodiscard]] std::string path() const { return "/proc/self/fd/" + std::to_string(fd_); }
 
-private:
+  private:
     int fd_;
 };
 
@@ -58,9 +57,9 @@ Expected<VideoInfo> ForEachVideoFrame(std::span<const std::uint8_t> bytes,
                                       const MediaLimits& limits,
                                       const std::function<void(int, const cv::Mat&)>& on_frame) {
     if (bytes.size() > limits.max_video_bytes) {
-        return MakeError(ErrorCode::VideoTooLarge,
-                         "video is " + std::to_string(bytes.size()) + " bytes; the cap is " +
-                             std::to_string(limits.max_video_bytes));
+        return MakeError(ErrorCode::VideoTooLarge, "video is " + std::to_string(bytes.size()) +
+                                                       " bytes; the cap is " +
+                                                       std::to_string(limits.max_video_bytes));
     }
     auto container = SniffVideo(bytes);
     if (!container) return Unexpected{container.error()};
@@ -74,7 +73,8 @@ Expected<VideoInfo> ForEachVideoFrame(std::span<const std::uint8_t> bytes,
     } catch (const cv::Exception&) {
         return MakeError(ErrorCode::VideoUndecodable, "the video could not be opened");
     }
-    if (!cap.isOpened()) return MakeError(ErrorCode::VideoUndecodable, "the video could not be opened");
+    if (!cap.isOpened())
+        return MakeError(ErrorCode::VideoUndecodable, "the video could not be opened");
 
     VideoInfo info;
     info.fps = cap.get(cv::CAP_PROP_FPS);
@@ -91,8 +91,8 @@ Expected<VideoInfo> ForEachVideoFrame(std::span<const std::uint8_t> bytes,
     const double declared = cap.get(cv::CAP_PROP_FRAME_COUNT);
     if (info.fps > 0 && declared > 0 && declared / info.fps > limits.max_video_seconds + 0.5) {
         return MakeError(ErrorCode::VideoTooLong,
-                         "video lasts " + std::to_string(declared / info.fps) +
-                             " s; the cap is " + std::to_string(limits.max_video_seconds) + " s");
+                         "video lasts " + std::to_string(declared / info.fps) + " s; the cap is " +
+                             std::to_string(limits.max_video_seconds) + " s");
     }
     cv::Mat frame;
     while (true) {
@@ -104,24 +104,26 @@ Expected<VideoInfo> ForEachVideoFrame(std::span<const std::uint8_t> bytes,
         }
         if (!got || frame.empty()) break;
         if (info.frames_read >= limits.max_video_frames) {
-            return MakeError(ErrorCode::VideoTooLong, "video has more than " +
-                                                          std::to_string(limits.max_video_frames) +
-                                                          " frames");
+            return MakeError(
+                ErrorCode::VideoTooLong,
+                "video has more than " + std::to_string(limits.max_video_frames) + " frames");
         }
         const double ms = cap.get(cv::CAP_PROP_POS_MSEC);
         if (ms > (limits.max_video_seconds + 0.5) * 1000.0) {
-            return MakeError(ErrorCode::VideoTooLong, "video lasts longer than " +
-                                                          std::to_string(limits.max_video_seconds) +
-                                                          " s");
+            return MakeError(
+                ErrorCode::VideoTooLong,
+                "video lasts longer than " + std::to_string(limits.max_video_seconds) + " s");
         }
         if (frame.type() != CV_8UC3 ||
             std::uint64_t(frame.total()) > limits.max_video_frame_pixels) {
-            return MakeError(ErrorCode::VideoTooLarge, "a video frame has an unexpected size or type");
+            return MakeError(ErrorCode::VideoTooLarge,
+                             "a video frame has an unexpected size or type");
         }
         on_frame(info.frames_read, frame);
         ++info.frames_read;
     }
-    if (info.frames_read == 0) return MakeError(ErrorCode::VideoUndecodable, "the video has no decodable frames");
+    if (info.frames_read == 0)
+        return MakeError(ErrorCode::VideoUndecodable, "the video has no decodable frames");
     return info;
 }
 

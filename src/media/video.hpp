@@ -3,9 +3,8 @@
 
 #include <cstdint>
 #include <functional>
-#include <span>
-
 #include <opencv2/core.hpp>
+#include <span>
 
 #include "liveproof/expected.hpp"
 #include "liveproof/options.hpp"
@@ -14,10 +13,10 @@ namespace liveproof::media {
 
 /// @brief What the container says.
 struct VideoInfo {
-    double fps = 0;        ///< frames per second (0 if unknown)
-    int width = 0;         ///< frame width
-    int height = 0;        ///< frame height
-    int frames_read = 0;   ///< frames delivered to the callback
+    double fps = 0;       ///< frames per second (0 if unknown)
+    int width = 0;        ///< frame width
+    int height = 0;       ///< frame height
+    int frames_read = 0;  ///< frames delivered to the callback
 };
 
 /// @brief Container families accepted (sniffed from magic bytes before FFmpeg sees the data).

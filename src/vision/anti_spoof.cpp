@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cmath>
-
 #include <opencv2/imgproc.hpp>
 
 namespace liveproof::vision {
@@ -26,10 +25,22 @@ cv::Rect SilentFacePatch(const cv::Rect& box, int image_w, int image_h, float s)
     const double nw = w * scale, nh = h * scale;
     const double cx = box.x + w / 2.0, cy = box.y + h / 2.0;
     double l = cx - nw / 2.0, t = cy - nh / 2.0, r = cx + nw / 2.0, b = cy + nh / 2.0;
-    if (l < 0) { r -= l; l = 0; }
-    if (t < 0) { b -= t; t = 0; }
-    if (r > image_w - 1) { l -= r - image_w + 1; r = image_w - 1; }
-    if (b > image_h - 1) { t -= b - image_h + 1; b = image_h - 1; }
+    if (l < 0) {
+        r -= l;
+        l = 0;
+    }
+    if (t < 0) {
+        b -= t;
+        t = 0;
+    }
+    if (r > image_w - 1) {
+        l -= r - image_w + 1;
+        r = image_w - 1;
+    }
+    if (b > image_h - 1) {
+        t -= b - image_h + 1;
+        b = image_h - 1;
+    }
     const int li = static_cast<int>(l), ti = static_cast<int>(t);
     const int ri = static_cast<int>(r), bi = static_cast<int>(b);
     return {li, ti, ri - li + 1, bi - ti + 1};  // inclusive slice img[t:b+1, l:r+1]

@@ -3,10 +3,9 @@
 
 #include <array>
 #include <cstdint>
-#include <vector>
-
 #include <opencv2/core.hpp>
 #include <opencv2/dnn.hpp>
+#include <vector>
 
 #include "liveproof/expected.hpp"
 #include "liveproof/types.hpp"
@@ -21,14 +20,14 @@ cv::Rect SilentFacePatch(const cv::Rect& box, int image_w, int image_h, float sc
 ///
 /// THREAD SAFETY: not thread-safe; one per worker.
 class AntiSpoof {
-public:
+  public:
     /// @brief Builds both networks from their ONNX bytes.
     static Expected<AntiSpoof> Create(const std::vector<std::uint8_t>& v2_onnx,
                                       const std::vector<std::uint8_t>& v1se_onnx);
     /// @brief Scores one face. The box is truncated to integers first, as the reference does.
     AntiSpoofResult Run(const cv::Mat& bgr, const cv::Rect2f& box);
 
-private:
+  private:
     AntiSpoof(cv::dnn::Net v2, cv::dnn::Net v1se) : v2_(std::move(v2)), v1se_(std::move(v1se)) {}
     std::array<float, 3> Forward(cv::dnn::Net& net, const cv::Mat& bgr, const cv::Rect& box,
                                  float scale);

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-
 #include <opencv2/imgproc.hpp>
 
 namespace liveproof::vision {
@@ -14,9 +13,10 @@ namespace {
 float Dist(cv::Point2f a, cv::Point2f b) { return static_cast<float>(cv::norm(a - b)); }
 
 cv::Rect ClipToImage(const cv::Rect2f& box, const cv::Mat& image) {
-    const cv::Rect r(cv::Point(static_cast<int>(std::floor(box.x)), static_cast<int>(std::floor(box.y))),
-                     cv::Point(static_cast<int>(std::ceil(box.x + box.width)),
-                               static_cast<int>(std::ceil(box.y + box.height))));
+    const cv::Rect r(
+        cv::Point(static_cast<int>(std::floor(box.x)), static_cast<int>(std::floor(box.y))),
+        cv::Point(static_cast<int>(std::ceil(box.x + box.width)),
+                  static_cast<int>(std::ceil(box.y + box.height))));
     return r & cv::Rect(0, 0, image.cols, image.rows);
 }
 
@@ -101,7 +101,8 @@ float FaceOcclusion(const cv::Mat& bgr, const std::vector<cv::Point2f>& mesh, fl
             return std::find(set.begin(), set.end(), idx) != set.end();
         };
         // yaw < 0: nose towards image-right, so the image-right cheek turns away.
-        return (yaw < -kSideYaw && in(kImageRightProbes)) || (yaw > kSideYaw && in(kImageLeftProbes));
+        return (yaw < -kSideYaw && in(kImageRightProbes)) ||
+               (yaw > kSideYaw && in(kImageLeftProbes));
     };
     for (int idx : kLowerProbes) {
         float v = 0;

@@ -1,9 +1,9 @@
-// Face attributes from pixels and mesh: luminance, sharpness, quality, occlusion, eye and mouth state.
+// Face attributes from pixels and mesh: luminance, sharpness, quality, occlusion, eye and mouth
+// state.
 #pragma once
 
-#include <vector>
-
 #include <opencv2/core.hpp>
+#include <vector>
 
 #include "liveproof/options.hpp"
 

@@ -2,7 +2,6 @@
 #include "vision/face_detector.hpp"
 
 #include <algorithm>
-
 #include <opencv2/imgproc.hpp>
 #include <opencv2/objdetect.hpp>
 
@@ -18,7 +17,7 @@ void SortLargestFirst(std::vector<Detection>& faces) {
 }
 
 class YuNetDetector final : public FaceDetector {
-public:
+  public:
     YuNetDetector(cv::Ptr<cv::FaceDetectorYN> net, DetectorConfig config)
         : net_(std::move(net)), config_(std::move(config)) {}
 
@@ -45,7 +44,8 @@ public:
             const float* r = rows.ptr<float>(i);
             Detection d;
             d.box = cv::Rect2f(r[0] * sx, r[1] * sy, r[2] * sx, r[3] * sy);
-            for (int k = 0; k < 5; ++k) d.kps[k] = cv::Point2f(r[4 + 2 * k] * sx, r[5 + 2 * k] * sy);
+            for (int k = 0; k < 5; ++k)
+                d.kps[k] = cv::Point2f(r[4 + 2 * k] * sx, r[5 + 2 * k] * sy);
             d.score = r[14];
             d.has_keypoints = true;
             if (std::min(d.box.width, d.box.height) < static_cast<float>(config_.min_face_side)) {
@@ -58,13 +58,13 @@ public:
     }
     [[nodiscard]] const char* name() const override { return "yunet"; }
 
-private:
+  private:
     cv::Ptr<cv::FaceDetectorYN> net_;
     DetectorConfig config_;
 };
 
 class HaarDetector final : public FaceDetector {
-public:
+  public:
     HaarDetector(cv::CascadeClassifier cascade, DetectorConfig config)
         : cascade_(std::move(cascade)), config_(std::move(config)) {}
 
@@ -103,7 +103,7 @@ public:
     }
     [[nodiscard]] const char* name() const override { return "haar"; }
 
-private:
+  private:
     cv::CascadeClassifier cascade_;
     DetectorConfig config_;
 };
@@ -113,9 +113,9 @@ private:
 Expected<std::unique_ptr<FaceDetector>> FaceDetector::Create(const DetectorConfig& config) {
     if (!config.yunet_path.empty()) {
         try {
-            auto net = cv::FaceDetectorYN::create(config.yunet_path, "", cv::Size(320, 320),
-                                                  config.score_threshold, config.nms_threshold,
-                                                  5000);
+            auto net =
+                cv::FaceDetectorYN::create(config.yunet_path, "", cv::Size(320, 320),
+                                           config.score_threshold, config.nms_threshold, 5000);
             if (net.empty()) throw cv::Exception();
             return std::unique_ptr<FaceDetector>(new YuNetDetector(net, config));
         } catch (const cv::Exception&) {

@@ -15,8 +15,8 @@ constexpr int kPoints = 468;
 
 Expected<FaceMesh> FaceMesh::Create(const std::vector<std::uint8_t>& onnx) {
     try {
-        cv::dnn::Net net = cv::dnn::readNetFromONNX(reinterpret_cast<const char*>(onnx.data()),
-                                                    onnx.size());
+        cv::dnn::Net net =
+            cv::dnn::readNetFromONNX(reinterpret_cast<const char*>(onnx.data()), onnx.size());
         if (net.empty()) throw cv::Exception();
         return FaceMesh(std::move(net));
     } catch (const cv::Exception&) {
@@ -25,7 +25,8 @@ Expected<FaceMesh> FaceMesh::Create(const std::vector<std::uint8_t>& onnx) {
 }
 
 MeshResult FaceMesh::Run(const cv::Mat& bgr, const Detection& face) {
-    const cv::Point2f centre(face.box.x + face.box.width / 2.0f, face.box.y + face.box.height / 2.0f);
+    const cv::Point2f centre(face.box.x + face.box.width / 2.0f,
+                             face.box.y + face.box.height / 2.0f);
     const float side = kRoiScale * std::max(face.box.width, face.box.height);
     const cv::Point2f d = face.kps[1] - face.kps[0];  // image-left eye -> image-right eye
     const float angle = std::atan2(d.y, d.x);

@@ -2,10 +2,9 @@
 #pragma once
 
 #include <cstdint>
-#include <vector>
-
 #include <opencv2/core.hpp>
 #include <opencv2/dnn.hpp>
+#include <vector>
 
 #include "liveproof/expected.hpp"
 #include "vision/face_detector.hpp"
@@ -22,13 +21,13 @@ struct MeshResult {
 ///
 /// THREAD SAFETY: not thread-safe (cv::dnn::Net::forward); one per worker.
 class FaceMesh {
-public:
+  public:
     /// @brief Builds the network from ONNX bytes (loaded once, shared between workers).
     static Expected<FaceMesh> Create(const std::vector<std::uint8_t>& onnx);
     /// @brief Runs on the crop MANIFEST.md §4 defines: side 1.5*max(w,h), eye line horizontal.
     MeshResult Run(const cv::Mat& bgr, const Detection& face);
 
-private:
+  private:
     explicit FaceMesh(cv::dnn::Net net) : net_(std::move(net)) {}
     cv::dnn::Net net_;
 };

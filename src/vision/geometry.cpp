@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cmath>
-
 #include <opencv2/imgproc.hpp>
 
 namespace liveproof::vision {
@@ -13,9 +12,8 @@ AffineCrop CropAffine(const cv::Mat& image, cv::Point2f c, float w, float h, flo
     const cv::Point2f u(std::cos(angle) * w / 2.0f, std::sin(angle) * w / 2.0f);
     const cv::Point2f v(-std::sin(angle) * h / 2.0f, std::cos(angle) * h / 2.0f);
     const cv::Point2f src[3] = {c - u - v, c + u - v, c - u + v};
-    const cv::Point2f dst[3] = {{0.0f, 0.0f},
-                                {static_cast<float>(out_w), 0.0f},
-                                {0.0f, static_cast<float>(out_h)}};
+    const cv::Point2f dst[3] = {
+        {0.0f, 0.0f}, {static_cast<float>(out_w), 0.0f}, {0.0f, static_cast<float>(out_h)}};
     AffineCrop crop;
     const cv::Mat m = cv::getAffineTransform(src, dst);
     cv::warpAffine(image, crop.patch, m, cv::Size(out_w, out_h), cv::INTER_LINEAR,

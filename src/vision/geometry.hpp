@@ -1,4 +1,5 @@
-// Rotated square/rectangular crops and their inverse mapping, as the models' references define them.
+// Rotated square/rectangular crops and their inverse mapping, as the models' references define
+// them.
 #pragma once
 
 #include <opencv2/core.hpp>
@@ -7,7 +8,7 @@ namespace liveproof::vision {
 
 /// @brief A rotated crop: the forward affine (image -> crop) and its inverse.
 struct AffineCrop {
-    cv::Mat patch;    ///< the cropped patch (out_w x out_h)
+    cv::Mat patch;         ///< the cropped patch (out_w x out_h)
     cv::Matx23d to_crop;   ///< image -> crop
     cv::Matx23d to_image;  ///< crop -> image
 

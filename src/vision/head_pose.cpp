@@ -2,9 +2,8 @@
 #include "vision/head_pose.hpp"
 
 #include <cmath>
-#include <sstream>
-
 #include <opencv2/calib3d.hpp>
+#include <sstream>
 
 namespace liveproof::vision {
 
@@ -27,9 +26,8 @@ Expected<CanonicalFace> CanonicalFace::FromObj(const std::string& text) {
         face.points.emplace_back(x, -y, -z);
     }
     if (face.points.size() != kMeshPoints) {
-        return MakeError(ErrorCode::ModelCorrupt,
-                         "canonical face: expected 468 vertices, found " +
-                             std::to_string(face.points.size()));
+        return MakeError(ErrorCode::ModelCorrupt, "canonical face: expected 468 vertices, found " +
+                                                      std::to_string(face.points.size()));
     }
     return face;
 }

@@ -1,10 +1,10 @@
-// Head pose in true degrees from solvePnP of the 468 mesh points against MediaPipe's canonical face.
+// Head pose in true degrees from solvePnP of the 468 mesh points against MediaPipe's canonical
+// face.
 #pragma once
 
+#include <opencv2/core.hpp>
 #include <string>
 #include <vector>
-
-#include <opencv2/core.hpp>
 
 #include "liveproof/expected.hpp"
 #include "liveproof/types.hpp"

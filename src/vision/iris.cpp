@@ -2,7 +2,6 @@
 #include "vision/iris.hpp"
 
 #include <cmath>
-
 #include <opencv2/imgproc.hpp>
 
 #include "vision/geometry.hpp"
@@ -18,8 +17,8 @@ float Dist(cv::Point2f a, cv::Point2f b) { return static_cast<float>(cv::norm(a 
 
 Expected<Iris> Iris::Create(const std::vector<std::uint8_t>& onnx) {
     try {
-        cv::dnn::Net net = cv::dnn::readNetFromONNX(reinterpret_cast<const char*>(onnx.data()),
-                                                    onnx.size());
+        cv::dnn::Net net =
+            cv::dnn::readNetFromONNX(reinterpret_cast<const char*>(onnx.data()), onnx.size());
         if (net.empty()) throw cv::Exception();
         return Iris(std::move(net));
     } catch (const cv::Exception&) {

@@ -3,10 +3,9 @@
 
 #include <array>
 #include <cstdint>
-#include <vector>
-
 #include <opencv2/core.hpp>
 #include <opencv2/dnn.hpp>
+#include <vector>
 
 #include "liveproof/expected.hpp"
 
@@ -23,14 +22,14 @@ struct IrisEye {
 ///
 /// THREAD SAFETY: not thread-safe; one per worker.
 class Iris {
-public:
+  public:
     /// @brief Builds the network from ONNX bytes.
     static Expected<Iris> Create(const std::vector<std::uint8_t>& onnx);
     /// @brief Runs on the eye whose mesh corners are a (first) and b; flip for the image-right
     /// eye, which the model only sees mirrored.
     IrisEye Run(const cv::Mat& bgr, cv::Point2f a, cv::Point2f b, bool flip);
 
-private:
+  private:
     explicit Iris(cv::dnn::Net net) : net_(std::move(net)) {}
     cv::dnn::Net net_;
 };

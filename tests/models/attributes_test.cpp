@@ -1,8 +1,8 @@
 // Face counts, head pose, eyes, mouth, occlusion, quality and boundary on the labelled shared data.
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <cstdio>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "support/labels.hpp"
@@ -84,10 +84,14 @@ TEST(HeadPose, Aflw2000MeanAbsoluteErrorWithinTargets) {
     LIVEPROOF_REQUIRE_MODELS();
     const PoseMae full = AflwMae(SharedEngine());
     const PoseMae fast = AflwMae(DefaultEngine());
-    std::printf("AFLW2000 (11 images) pose MAE, detector at full resolution: yaw %.2f pitch %.2f roll %.2f deg\n",
-                full.yaw, full.pitch, full.roll);
-    std::printf("AFLW2000 (11 images) pose MAE, default 320-px detector:     yaw %.2f pitch %.2f roll %.2f deg\n",
-                fast.yaw, fast.pitch, fast.roll);
+    std::printf(
+        "AFLW2000 (11 images) pose MAE, detector at full resolution: yaw %.2f pitch %.2f roll %.2f "
+        "deg\n",
+        full.yaw, full.pitch, full.roll);
+    std::printf(
+        "AFLW2000 (11 images) pose MAE, default 320-px detector:     yaw %.2f pitch %.2f roll %.2f "
+        "deg\n",
+        fast.yaw, fast.pitch, fast.roll);
     // Targets of the issue, met by the reference pipeline (full-resolution detection).
     EXPECT_LE(full.yaw, 6.0);
     EXPECT_LE(full.pitch, 8.0);
@@ -105,7 +109,7 @@ TEST(HeadPose, QualitativeDirectionsHaveTheProjectSigns) {
         ASSERT_EQ(a.faces.size(), 1u) << row.file;
         const HeadPose& p = *a.faces[0].pose;
         if (row.label == "yaw_left") {
-            EXPECT_GT(p.yaw, 15) << row.file;     // towards image-left
+            EXPECT_GT(p.yaw, 15) << row.file;  // towards image-left
         }
         if (row.label == "yaw_right") {
             EXPECT_LT(p.yaw, -15) << row.file;
@@ -179,7 +183,8 @@ TEST(Quality, BlurredFaceScoresFarBelowSharpFace) {
 
 TEST(Boundary, FaceCutByTheBorderIsFlaggedAndCentredFaceIsNot) {
     LIVEPROOF_REQUIRE_MODELS();
-    const auto cut = AnalyzeFile(DefaultEngine(), "conditions/border_partial/fr_obama_partial_face.jpg");
+    const auto cut =
+        AnalyzeFile(DefaultEngine(), "conditions/border_partial/fr_obama_partial_face.jpg");
     ASSERT_EQ(cut.faces.size(), 1u);
     EXPECT_TRUE(cut.faces[0].is_boundary);
     auto t1 = DefaultEngine()->Analyze(ReadBytes(SharedDir() / "models/samples/image_T1.jpg"));
@@ -189,7 +194,8 @@ TEST(Boundary, FaceCutByTheBorderIsFlaggedAndCentredFaceIsNot) {
 
 TEST(Blink, WolfVideoHasExactlyThreeBlinksAtTheLabelledFrames) {
     LIVEPROOF_REQUIRE_MODELS();
-    auto r = DefaultEngine()->AnalyzeBlinkVideo(ReadBytes(SharedDir() / "data/video/wolf_live_blinks.mp4"));
+    auto r = DefaultEngine()->AnalyzeBlinkVideo(
+        ReadBytes(SharedDir() / "data/video/wolf_live_blinks.mp4"));
     ASSERT_TRUE(r) << r.error().detail;
     const int labelled[3][2] = {{35, 38}, {102, 104}, {125, 128}};  // labels.csv, "by eye"
     ASSERT_EQ(r->blinks.size(), 3u);

@@ -1,9 +1,9 @@
 // The three Silent-Face samples reproduce the Python/OpenCV reference (golden_outputs.json)
 // within its stated tolerances, stage by stage.
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <fstream>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "support/test_support.hpp"
@@ -21,7 +21,7 @@ constexpr double kRatioTol = 0.01;    // EAR / MAR
 constexpr double kPoseTol = 0.5;      // degrees
 
 class GoldenTest : public ::testing::TestWithParam<std::string> {
-protected:
+  protected:
     void SetUp() override {
         LIVEPROOF_REQUIRE_MODELS();
         std::ifstream in(SharedDir() / "models/samples/golden_outputs.json");
@@ -98,8 +98,8 @@ TEST_P(GoldenTest, IrisContoursAndEyeRatiosMatchReference) {
                  kLandmarkTol, "left eye contour");
     ExpectPoints(contour(*face().eye_image_right), golden_.at("iris_eye_contour16_image_right"),
                  kLandmarkTol, "right eye contour");
-    ExpectPoints({face().eye_image_left->iris_center}, json::array({golden_.at("iris_center_image_left")}),
-                 kLandmarkTol, "left iris");
+    ExpectPoints({face().eye_image_left->iris_center},
+                 json::array({golden_.at("iris_center_image_left")}), kLandmarkTol, "left iris");
     const auto& mesh_ear = golden_.at("ear_mesh_image_left_right");
     EXPECT_NEAR(*face().mesh_ear_left, mesh_ear[0].get<double>(), kRatioTol);
     EXPECT_NEAR(*face().mesh_ear_right, mesh_ear[1].get<double>(), kRatioTol);
@@ -117,8 +117,9 @@ INSTANTIATE_TEST_SUITE_P(Samples, GoldenTest,
 TEST(SampleVerdicts, T1IsLiveAndF1F2AreSpoofsWithDefaultDetector) {
     LIVEPROOF_REQUIRE_MODELS();
     const float threshold = DefaultEngine()->options().liveness_threshold;
-    for (const auto& [name, live] : {std::pair{"image_T1.jpg", true}, std::pair{"image_F1.jpg", false},
-                                     std::pair{"image_F2.jpg", false}}) {
+    for (const auto& [name, live] :
+         {std::pair{"image_T1.jpg", true}, std::pair{"image_F1.jpg", false},
+          std::pair{"image_F2.jpg", false}}) {
         auto r = DefaultEngine()->Analyze(ReadBytes(SharedDir() / "models/samples" / name),
                                           AnalyzeOptions::PassiveOnly());
         ASSERT_TRUE(r) << r.error().detail;

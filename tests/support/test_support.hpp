@@ -1,12 +1,12 @@
 // Shared test helpers: where the models and ../shared data are, one engine per test binary.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "liveproof/engine.hpp"
 
@@ -34,9 +34,9 @@ std::vector<std::uint8_t> ReadBytes(const std::filesystem::path& path);
 }  // namespace liveproof::test
 
 /// Skips the current test with a clear message when models or data are missing.
-#define LIVEPROOF_REQUIRE_MODELS()                                                           \
-    do {                                                                                     \
-        if (!::liveproof::test::HaveModelsAndData()) {                                       \
+#define LIVEPROOF_REQUIRE_MODELS()                                                            \
+    do {                                                                                      \
+        if (!::liveproof::test::HaveModelsAndData()) {                                        \
             GTEST_SKIP() << "models or ../shared/data absent: run scripts/install_models.sh"; \
-        }                                                                                    \
+        }                                                                                     \
     } while (0)

@@ -1,7 +1,7 @@
 // FindBlinks: open -> closed -> open with hysteresis, gaps, long closures and edge cases.
-#include <gtest/gtest.h>
-
 #include "engine/blink_detector.hpp"
+
+#include <gtest/gtest.h>
 
 namespace liveproof::engine {
 namespace {
@@ -9,8 +9,10 @@ namespace {
 std::vector<std::optional<float>> Series(std::initializer_list<float> v) {
     std::vector<std::optional<float>> out;
     for (float x : v) {
-        if (x < 0) out.emplace_back(std::nullopt);  // -1 = no face in that frame
-        else out.emplace_back(x);
+        if (x < 0)
+            out.emplace_back(std::nullopt);  // -1 = no face in that frame
+        else
+            out.emplace_back(x);
     }
     return out;
 }
@@ -24,7 +26,8 @@ TEST(FindBlinks, OpenClosedOpenIsOneBlinkWithTheClosedFrameRange) {
 
 TEST(FindBlinks, ScoresBetweenThresholdsDoNotEndOrStartABlink) {
     // 0.5 lies between open (0.35) and close (0.6): hysteresis keeps the current state.
-    const auto b = FindBlinks(Series({0, 0.5f, 0.5f, 0.9f, 0.5f, 0.9f, 0.2f, 0.5f, 0}), BlinkOptions{});
+    const auto b =
+        FindBlinks(Series({0, 0.5f, 0.5f, 0.9f, 0.5f, 0.9f, 0.2f, 0.5f, 0}), BlinkOptions{});
     ASSERT_EQ(b.size(), 1u);
     EXPECT_EQ(b[0].start_frame, 3);
     EXPECT_EQ(b[0].end_frame, 5);
