@@ -14,6 +14,7 @@ enum class ErrorCode : std::uint16_t {
     InvalidArgument = 100,    ///< a caller-supplied option or parameter is out of range
     EmptyInput = 101,         ///< zero bytes were given
     InputTooLarge = 102,      ///< byte size over the configured cap
+    InvalidEncoding = 103,    ///< base64, multipart or JSON framing that cannot be parsed
     UnsupportedFormat = 200,  ///< not a recognised image container
     ImageTooLarge = 201,      ///< pixel count or a side over the cap (read from the header)
     CorruptImage = 202,       ///< header or data could not be decoded

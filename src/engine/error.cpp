@@ -13,6 +13,8 @@ std::string_view ErrorCodeName(ErrorCode code) {
             return "empty_input";
         case ErrorCode::InputTooLarge:
             return "input_too_large";
+        case ErrorCode::InvalidEncoding:
+            return "invalid_encoding";
         case ErrorCode::UnsupportedFormat:
             return "unsupported_format";
         case ErrorCode::ImageTooLarge:
