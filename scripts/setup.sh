@@ -8,11 +8,15 @@ build=${1:-$root/build}
 packages=(build-essential cmake ninja-build pkg-config git ca-certificates python3
           libopencv-dev opencv-data nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
           libsodium-dev libgtest-dev libgmock-dev libbenchmark-dev ffmpeg clang-format
-          libjpeg62-turbo-dev)
+          libjpeg62-turbo-dev libboost-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js builds the API docs (web/). Some images ship a Node.js that bundles npm outside
+# Debian's packages; Debian's npm would conflict with it, so only install what is absent.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
     sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
     echo "setup: installing ${missing[*]}"
@@ -20,6 +24,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Web assets (Swagger UI, YAML parser) pinned by web/package-lock.json, installed here so that
+# nothing is downloaded at build or run time.
+npm ci --prefix "$root/web" --no-audit --no-fund
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLIVEPROOF_WERROR=ON >/dev/null
 cmake --build "$build" --parallel "$(nproc)"
 "$root/scripts/install_models.sh"

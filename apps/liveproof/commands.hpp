@@ -9,6 +9,8 @@ namespace liveproof::cli {
 void RegisterAnalyze(CLI::App& root);
 /// @brief Adds `blink`.
 void RegisterBlink(CLI::App& root);
+/// @brief Adds `serve`.
+void RegisterServe(CLI::App& root);
 /// @brief Adds `eval`.
 void RegisterEval(CLI::App& root);
 

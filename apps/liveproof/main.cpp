@@ -8,6 +8,7 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     liveproof::cli::RegisterAnalyze(app);
     liveproof::cli::RegisterBlink(app);
+    liveproof::cli::RegisterServe(app);
     liveproof::cli::RegisterEval(app);
     CLI11_PARSE(app, argc, argv);
     return 0;

@@ -1,0 +1,151 @@
+// `liveproof serve`: the HTTP service with every front door (systems B and C, native, service).
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <iostream>
+
+#include "cli_common.hpp"
+#include "commands.hpp"
+#include "server/api/routes.hpp"
+#include "server/http_server.hpp"
+#include "server/licence.hpp"
+#include "server/metrics_registry.hpp"
+#include "server/router.hpp"
+#include "server/server_config.hpp"
+#include "server/worker_pool.hpp"
+
+namespace liveproof::cli {
+
+namespace {
+
+struct ServeFlags {
+    std::string config_file;
+    std::string host;
+    int port = -1;
+    int workers = -1;
+    int io_threads = -1;
+    std::string models;
+    std::vector<std::string> api_keys;
+    std::vector<std::string> settings;
+    bool print_config = false;
+};
+
+void DescribeMetrics(server::MetricsRegistry& m) {
+    using server::MetricType;
+    m.Describe("liveproof_http_requests_total", MetricType::Counter,
+               "HTTP requests by route and status");
+    m.Describe("liveproof_http_request_duration_seconds", MetricType::Histogram,
+               "HTTP request latency by route");
+    m.Describe("liveproof_stage_duration_seconds", MetricType::Histogram, "Engine stage latency");
+    m.Describe("liveproof_inference_queue_depth", MetricType::Gauge,
+               "Inference jobs waiting or running");
+    m.Describe("liveproof_rejections_total", MetricType::Counter,
+               "Requests refused by admission or size limits");
+    m.Describe("liveproof_auth_failures_total", MetricType::Counter,
+               "Requests refused for a missing or wrong API key");
+    m.Describe("liveproof_uptime_seconds", MetricType::Gauge, "Seconds since the server started");
+}
+
+int Serve(const ServeFlags& flags) {
+    server::ServerContext ctx;
+    server::ServerConfig& cfg = ctx.config;
+    cfg.model_dir = LIVEPROOF_DEFAULT_MODEL_DIR;
+    cfg.web_root = LIVEPROOF_DEFAULT_WEB_ROOT;
+    auto fail = [](const std::string& what) {
+        std::cerr << "liveproof serve: " << what << "\n";
+        return 3;
+    };
+    if (!flags.config_file.empty()) {
+        std::ifstream in(flags.config_file);
+        if (!in) return fail("cannot read the config file " + flags.config_file);
+        nlohmann::json j;
+        try {
+            j = nlohmann::json::parse(in);
+        } catch (const nlohmann::json::exception& e) {
+            return fail("config file " + flags.config_file + " is not valid JSON: " + e.what());
+        }
+        if (auto r = cfg.ApplyJson(j); !r) return fail(r.error().detail);
+    }
+    if (auto r = cfg.ApplyEnvironment(); !r) return fail(r.error().detail);
+    if (!flags.host.empty()) cfg.host = flags.host;
+    if (flags.port >= 0) cfg.port = flags.port;
+    if (flags.workers >= 0) cfg.workers = flags.workers;
+    if (flags.io_threads > 0) cfg.io_threads = flags.io_threads;
+    if (!flags.models.empty()) cfg.model_dir = flags.models;
+    if (!flags.api_keys.empty()) cfg.api_keys = flags.api_keys;
+    for (const auto& kv : flags.settings) {
+        const auto eq = kv.find('=');
+        if (eq == std::string::npos) return fail("--set expects KEY=VALUE, got " + kv);
+        if (auto r = cfg.Set(kv.substr(0, eq), kv.substr(eq + 1)); !r)
+            return fail(r.error().detail);
+    }
+    if (auto r = cfg.Finalize(); !r) return fail(r.error().detail);
+    if (flags.print_config) {
+        std::cout << cfg.ToJson().dump(2) << "\n";
+        return 0;
+    }
+    spdlog::set_level(spdlog::level::from_str(cfg.log_level));
+
+    EngineOptions eo;
+    eo.model_dir = cfg.model_dir;
+    eo.workers = cfg.workers;
+    eo.opencv_threads = 1;  // parallelism comes from the workers, not inside one inference
+    eo.detect_max_side = cfg.detect_max_side;
+    eo.liveness_threshold = cfg.liveness_threshold;
+    eo.limits.max_image_bytes = static_cast<std::size_t>(cfg.max_image_bytes);
+    eo.limits.max_video_bytes = static_cast<std::size_t>(cfg.max_video_bytes);
+    eo.limits.max_video_seconds = cfg.max_video_seconds;
+    auto engine = Engine::Create(eo);
+    if (!engine) return fail("cannot start the engine: " + engine.error().detail);
+
+    server::MetricsRegistry metrics;
+    DescribeMetrics(metrics);
+    server::WorkerPool workers(cfg.workers, static_cast<std::size_t>(cfg.queue_capacity));
+    server::LicenceState licence(cfg.licence_public_key, cfg.licence_file);
+    ctx.engine = engine->get();
+    ctx.workers = &workers;
+    ctx.metrics = &metrics;
+    ctx.licence = &licence;
+
+    server::Router router(ctx);
+    server::api::AddServiceRoutes(router, ctx);
+    server::api::AddSystemBRoutes(router, ctx);
+    server::api::AddSystemCRoutes(router, ctx);
+    server::api::AddNativeRoutes(router, ctx);
+
+    auto http = server::HttpServer::Create(ctx, router);
+    if (!http) return fail(http.error().detail);
+    if (cfg.api_keys.empty()) spdlog::warn("no API key configured: authentication is OFF");
+    ctx.ready = true;
+    spdlog::info("liveproof listening on {}:{} ({} workers, queue {}, {} I/O thread(s))", cfg.host,
+                 (*http)->port(), cfg.workers, cfg.queue_capacity, cfg.io_threads);
+    (*http)->Run();
+    workers.Shutdown();
+    spdlog::info("liveproof stopped");
+    return 0;
+}
+
+}  // namespace
+
+void RegisterServe(CLI::App& root) {
+    auto flags = std::make_shared<ServeFlags>();
+    CLI::App* cmd =
+        root.add_subcommand("serve", "Run the HTTP service (systems B and C, native API)");
+    cmd->add_option("--config", flags->config_file, "JSON config file (keys as in --print-config)");
+    cmd->add_option("--host", flags->host, "Listen address (default 0.0.0.0)");
+    cmd->add_option("--port", flags->port, "Listen port (default 8001; 0 = any free port)")
+        ->check(CLI::Range(0, 65535));
+    cmd->add_option("--workers", flags->workers, "Inference workers (default: one per core)")
+        ->check(CLI::Range(0, 64));
+    cmd->add_option("--io-threads", flags->io_threads, "Network threads")->check(CLI::Range(1, 16));
+    cmd->add_option("--models", flags->models, "Model folder");
+    cmd->add_option("--api-key", flags->api_keys, "API key (repeatable); overrides API_KEY");
+    cmd->add_option("--set", flags->settings, "Any setting as KEY=VALUE (repeatable)");
+    cmd->add_flag("--print-config", flags->print_config, "Print the effective settings and exit");
+    cmd->callback([flags] {
+        const int status = Serve(*flags);
+        if (status != 0) throw CLI::RuntimeError(status);
+    });
+}
+
+}  // namespace liveproof::cli

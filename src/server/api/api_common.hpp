@@ -1,0 +1,31 @@
+// Helpers shared by the front doors: error-to-status mapping and image extraction from requests.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "liveproof/error.hpp"
+#include "liveproof/expected.hpp"
+#include "server/http_types.hpp"
+#include "server/server_context.hpp"
+
+namespace liveproof::server::api {
+
+/// @brief The HTTP status for an engine or parsing error (413 sizes, 415 formats, 400 others).
+int HttpStatusFor(ErrorCode code);
+
+/// @brief The native error response {"error","detail"} with HttpStatusFor's status.
+HttpResponse ErrorResponse(const Error& error);
+
+/// @brief Parses a JSON object body; InvalidEncoding with the parser's position when it is not.
+Expected<nlohmann::json> ParseJsonObject(const std::string& body);
+
+/// @brief Base64 (a data: URL prefix accepted) from a JSON string, decoded within the cap.
+Expected<std::vector<std::uint8_t>> DecodeImageField(const nlohmann::json& value, std::size_t cap);
+
+/// @brief The uploaded bytes of a multipart field (copied), or an error naming the field.
+Expected<std::vector<std::uint8_t>> MultipartField(const HttpRequest& request,
+                                                   const std::vector<std::string>& names);
+
+}  // namespace liveproof::server::api

@@ -1,0 +1,19 @@
+// Registration of every front door's routes.
+#pragma once
+
+#include "server/router.hpp"
+#include "server/server_context.hpp"
+
+namespace liveproof::server::api {
+
+/// @brief GET /, /healthz, /readyz, /metrics, /openapi.json, /docs.
+void AddServiceRoutes(Router& router, ServerContext& ctx);
+/// @brief System B: POST /liveness, POST /active/blink.
+void AddSystemBRoutes(Router& router, ServerContext& ctx);
+/// @brief System C: /liveness-detection(-base64), /check_liveness(_base64), machine code,
+/// activation.
+void AddSystemCRoutes(Router& router, ServerContext& ctx);
+/// @brief Native: POST /v1/analyze.
+void AddNativeRoutes(Router& router, ServerContext& ctx);
+
+}  // namespace liveproof::server::api

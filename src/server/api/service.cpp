@@ -1,0 +1,112 @@
+// Service endpoints: info, health, readiness, metrics, and the locally served API docs.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "server/api/api_common.hpp"
+#include "server/api/routes.hpp"
+
+namespace liveproof::server::api {
+
+namespace {
+
+namespace fs = std::filesystem;
+constexpr std::uintmax_t kMaxStaticBytes = 8u << 20;
+
+std::string ContentType(const fs::path& p) {
+    const std::string ext = p.extension().string();
+    if (ext == ".html") return "text/html; charset=utf-8";
+    if (ext == ".js" || ext == ".mjs") return "text/javascript; charset=utf-8";
+    if (ext == ".css") return "text/css; charset=utf-8";
+    if (ext == ".json") return "application/json";
+    if (ext == ".png") return "image/png";
+    if (ext == ".svg") return "image/svg+xml";
+    if (ext == ".map") return "application/json";
+    return "application/octet-stream";
+}
+
+// A file under root, refusing any path that escapes it (.., symlinks out, absolute paths).
+HttpResponse StaticFile(const std::string& root, const std::string& relative) {
+    if (root.empty()) return HttpResponse::Error(404, "not_found", "no web root configured");
+    std::error_code ec;
+    const fs::path base = fs::weakly_canonical(root, ec);
+    const fs::path file = fs::weakly_canonical(base / relative, ec);
+    const auto [b, f] = std::mismatch(base.begin(), base.end(), file.begin(), file.end());
+    if (ec || b != base.end() || !fs::is_regular_file(file, ec)) {
+        return HttpResponse::Error(404, "not_found", "no such file: " + relative);
+    }
+    if (fs::file_size(file, ec) > kMaxStaticBytes)
+        return HttpResponse::Error(404, "not_found", "file too large");
+    std::ifstream in(file, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    HttpResponse r;
+    r.content_type = ContentType(file);
+    r.body = ss.str();
+    r.headers.emplace_back("Cache-Control", "no-cache");
+    return r;
+}
+
+}  // namespace
+
+void AddServiceRoutes(Router& router, ServerContext& ctx) {
+    router.Add(
+        {"GET", "/", "root", false, BodyClass::Small, [](HttpRequest&&, Reply reply) {
+             reply(HttpResponse::Json(
+                 200, {{"name", "liveproof"},
+                       {"version", "0.1.0"},
+                       {"docs", "/docs"},
+                       {"openapi", "/openapi.json"},
+                       {"endpoints",
+                        {{"system_b", {"/liveness", "/active/blink"}},
+                         {"system_c",
+                          {"/liveness-detection", "/liveness-detection-base64", "/check_liveness",
+                           "/check_liveness_base64", "/get-machine-code", "/activate-machine"}},
+                         {"native", {"/v1/analyze"}},
+                         {"service", {"/healthz", "/readyz", "/metrics"}}}}}));
+         }});
+    router.Add(
+        {"GET", "/healthz", "healthz", false, BodyClass::Small, [](HttpRequest&&, Reply reply) {
+             reply(HttpResponse::Json(200, {{"status", "ok"}}));
+         }});
+    router.Add(
+        {"GET", "/readyz", "readyz", false, BodyClass::Small, [&ctx](HttpRequest&&, Reply reply) {
+             if (!ctx.ready) {
+                 reply(HttpResponse::Json(503, {{"status", "not_ready"}}));
+                 return;
+             }
+             reply(HttpResponse::Json(200, {{"status", "ready"},
+                                            {"workers", ctx.workers->threads()},
+                                            {"queue_depth", ctx.workers->depth()},
+                                            {"models", "verified"}}));
+         }});
+    router.Add(
+        {"GET", "/metrics", "metrics", true, BodyClass::Small, [&ctx](HttpRequest&&, Reply reply) {
+             ctx.metrics->Set("liveproof_inference_queue_depth", {},
+                              static_cast<double>(ctx.workers->depth()));
+             const double up =
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started)
+                     .count();
+             ctx.metrics->Set("liveproof_uptime_seconds", {}, up);
+             HttpResponse r;
+             r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+             r.body = ctx.metrics->Render();
+             reply(std::move(r));
+         }});
+    router.Add({"GET", "/openapi.json", "openapi", false, BodyClass::Small,
+                [&ctx](HttpRequest&&, Reply reply) {
+                    reply(StaticFile(ctx.config.web_root, "openapi.json"));
+                }});
+    router.Add(
+        {"GET", "/docs", "docs", false, BodyClass::Small, [&ctx](HttpRequest&&, Reply reply) {
+             reply(StaticFile(ctx.config.web_root, "docs/index.html"));
+         }});
+    router.Add({"GET", "/docs/", "docs", false, BodyClass::Small,
+                [&ctx](HttpRequest&& req, Reply reply) {
+                    const std::string rel = req.path.size() > 6 ? req.path.substr(6) : "index.html";
+                    reply(StaticFile(ctx.config.web_root, "docs/" + rel));
+                },
+                /*prefix=*/true});
+}
+
+}  // namespace liveproof::server::api

@@ -1,0 +1,112 @@
+// System B's REST front door (docs/compat.md §2, §4 "B"): the real pipeline behind B's shapes.
+#include "engine/result_json.hpp"
+#include "server/api/api_common.hpp"
+#include "server/api/routes.hpp"
+
+namespace liveproof::server::api {
+
+namespace {
+
+// FastAPI's 422 for a missing body field, as B's clients see it.
+HttpResponse MissingField(const std::string& field) {
+    return HttpResponse::Json(422, {{"detail", nlohmann::json::array({{{"type", "missing"},
+                                                                       {"loc", {"body", field}},
+                                                                       {"msg", "Field required"},
+                                                                       {"input", nullptr}}})}});
+}
+
+// B's ValueError handler shape.
+HttpResponse BadRequest(const std::string& detail) {
+    return HttpResponse::Json(400, {{"error", "Bad Request"}, {"detail", detail}});
+}
+
+HttpResponse Liveness(ServerContext& ctx, const std::vector<std::uint8_t>& image) {
+    auto result = ctx.engine->Analyze(image, AnalyzeOptions::PassiveOnly());
+    if (!result) {
+        const int status = HttpStatusFor(result.error().code);
+        if (status == 400 || status == 415) return BadRequest(result.error().detail);
+        return ErrorResponse(result.error());
+    }
+    ObserveStages(ctx, result->timings_ms);
+    if (result->faces.empty()) {
+        return HttpResponse::Json(
+            422, {{"error", "no_face"}, {"detail", "No face detected in the image."}});
+    }
+    if (result->faces.size() > 1) {
+        return HttpResponse::Json(
+            422, {{"error", "multiple_faces"},
+                  {"detail", std::to_string(result->faces.size()) +
+                                 " faces detected; the image must show exactly one face."}});
+    }
+    const float p_real = result->faces[0].antispoof->p_real;
+    const bool needs_active = p_real < ctx.config.confidence_threshold;
+    nlohmann::json body = {
+        {"liveness_label", p_real >= ctx.config.liveness_threshold ? "real" : "fake"},
+        {"confidence_score", p_real},
+        {"requires_active_check", needs_active},
+        {"fallback",
+         needs_active ? nlohmann::json{{"challenge_type", "blink"}, {"upload_url", "/active/blink"}}
+                      : nlohmann::json(nullptr)},
+    };
+    return HttpResponse::Json(200, body);
+}
+
+HttpResponse Blink(ServerContext& ctx, const std::vector<std::uint8_t>& video) {
+    auto result = ctx.engine->AnalyzeBlinkVideo(video);
+    if (!result) return ErrorResponse(result.error());
+    ObserveStages(ctx, result->timings_ms);
+    nlohmann::json full = BlinkAnalysisToJson(*result);
+    full.erase("frames");  // per-frame detail stays in the CLI; the answer stays small
+    full.erase("timings_ms");
+    nlohmann::json body = {{"active_passed", result->passed}};
+    body["reason"] = full["reason"];
+    body["blinks"] = full["blinks"];
+    body["blink_count"] = full["blink_count"];
+    body["frames_analysed"] = result->frames_decoded;
+    body["frames_with_face"] = result->frames_with_face;
+    body["passive"] = full["passive"];
+    return HttpResponse::Json(200, body);
+}
+
+}  // namespace
+
+void AddSystemBRoutes(Router& router, ServerContext& ctx) {
+    router.Add({"POST", "/liveness", "b_liveness", true, BodyClass::Json,
+                [&ctx](HttpRequest&& req, Reply reply) {
+                    auto j = ParseJsonObject(req.body);
+                    if (!j) {
+                        reply(MissingField("image_base64"));
+                        return;
+                    }
+                    // B's schema says image_base64; its README and tests send image: accept both.
+                    const auto field = j->contains("image_base64") ? "image_base64" : "image";
+                    if (!j->contains(field)) {
+                        reply(MissingField("image_base64"));
+                        return;
+                    }
+                    auto image = DecodeImageField(
+                        (*j)[field], static_cast<std::size_t>(ctx.config.max_image_bytes));
+                    if (!image) {
+                        reply(image.error().code == ErrorCode::InputTooLarge
+                                  ? ErrorResponse(image.error())
+                                  : BadRequest(image.error().detail));
+                        return;
+                    }
+                    RunOnWorker(ctx, std::move(reply),
+                                [&ctx, bytes = std::move(*image)] { return Liveness(ctx, bytes); });
+                }});
+    router.Add({"POST", "/active/blink", "b_active_blink", true, BodyClass::Video,
+                [&ctx](HttpRequest&& req, Reply reply) {
+                    auto video = MultipartField(req, {"video"});
+                    if (!video) {
+                        reply(video.error().code == ErrorCode::InvalidArgument
+                                  ? MissingField("video")
+                                  : ErrorResponse(video.error()));
+                        return;
+                    }
+                    RunOnWorker(ctx, std::move(reply),
+                                [&ctx, bytes = std::move(*video)] { return Blink(ctx, bytes); });
+                }});
+}
+
+}  // namespace liveproof::server::api

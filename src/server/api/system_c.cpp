@@ -1,0 +1,153 @@
+// System C's Flask SDK front door (docs/compat.md §3, §4 "C"): same fields, strings and null rules.
+#include <cmath>
+
+#include "engine/result_json.hpp"
+#include "server/api/api_common.hpp"
+#include "server/api/routes.hpp"
+#include "server/licence.hpp"
+
+namespace liveproof::server::api {
+
+namespace {
+
+using nlohmann::json;
+
+// Only C's own fields, in C's order: extra engine fields stay on the native endpoint.
+json CFace(const FaceResult& f) {
+    const json full = FaceToJson(f);
+    json out;
+    for (const char* key : {"x1", "y1", "x2", "y2", "liveness", "yaw", "roll", "pitch",
+                            "face_quality", "face_luminance", "eye_dist", "left_eye_closed",
+                            "right_eye_closed", "face_occlusion", "mouth_opened", "landmark_68"}) {
+        out[key] = full.at(key);
+    }
+    return out;
+}
+
+json FaceState(const ImageAnalysis& a, const CompatCThresholds& t) {
+    json s = {{"is_not_front", nullptr},  {"is_occluded", nullptr},      {"eye_closed", nullptr},
+              {"mouth_opened", nullptr},  {"is_boundary_face", nullptr}, {"is_small", nullptr},
+              {"quality", nullptr},       {"luminance", nullptr},        {"result", nullptr},
+              {"liveness_score", nullptr}};
+    if (a.faces.empty()) {
+        s["result"] = "No face";
+        return s;
+    }
+    if (a.faces.size() > 1) {
+        s["result"] = "Multiple face";
+        return s;
+    }
+    const FaceResult& f = a.faces[0];
+    const float live = f.antispoof->p_real;
+    const HeadPose p = f.pose.value_or(HeadPose{90, 90, 90});
+    s["liveness_score"] = live;
+    s["result"] = live > t.liveness ? "Real" : "Spoof";  // strict, as C
+    s["is_not_front"] =
+        !(std::abs(p.yaw) < t.angle && std::abs(p.roll) < t.angle && std::abs(p.pitch) < t.angle);
+    s["is_occluded"] = f.occlusion.value_or(0.f) > t.occlusion;
+    s["eye_closed"] =
+        f.eye_image_left->closed > t.eye_closed || f.eye_image_right->closed > t.eye_closed;
+    s["mouth_opened"] = f.mouth_opened.value_or(0.f) > t.mouth_open;
+    // Fixed rule (C compared x1 against both 0.95*W and 0.95*H): every edge, its own side.
+    const float w = static_cast<float>(a.width), h = static_cast<float>(a.height);
+    s["is_boundary_face"] = f.x1 < t.border_rate * w || f.y1 < t.border_rate * h ||
+                            f.x2 > (1 - t.border_rate) * w || f.y2 > (1 - t.border_rate) * h;
+    s["is_small"] = f.eye_dist < t.small_eye_dist;
+    const float q = f.quality.value_or(0.f);
+    s["quality"] = q < t.quality_low ? "Low" : (q < t.quality_high ? "Medium" : "High");
+    s["luminance"] = f.luminance < t.luminance_dark
+                         ? "Dark"
+                         : (f.luminance < t.luminance_light ? "Normal" : "Light");
+    return s;
+}
+
+HttpResponse FailedToOpen() {
+    json s = FaceState(ImageAnalysis{}, CompatCThresholds{});
+    s["result"] = "Failed to open file";
+    return HttpResponse::Json(200, {{"face_state", s}, {"faces", json::array()}});
+}
+
+HttpResponse Detect(ServerContext& ctx, const std::vector<std::uint8_t>& image) {
+    auto a = ctx.engine->Analyze(image);
+    if (!a) {
+        // C answers 200 "Failed to open file" for anything it cannot open; size caps stay 413.
+        return HttpStatusFor(a.error().code) == 413 ? ErrorResponse(a.error()) : FailedToOpen();
+    }
+    ObserveStages(ctx, a->timings_ms);
+    json faces = json::array();
+    for (const auto& f : a->faces) faces.push_back(CFace(f));
+    return HttpResponse::Json(
+        200, {{"face_state", FaceState(*a, ctx.config.compat_c)}, {"faces", faces}});
+}
+
+HttpResponse NotActivated() {
+    return HttpResponse::Error(
+        403, "not_activated",
+        "this server needs a licence: POST /activate-machine with a licence for "
+        "the code from GET /get-machine-code");
+}
+
+void AddDetection(Router& router, ServerContext& ctx, const std::string& path, bool base64) {
+    router.Add({"POST", path, "c" + path, true, base64 ? BodyClass::Json : BodyClass::Image,
+                [&ctx, base64](HttpRequest&& req, Reply reply) {
+                    if (!ctx.licence->Activated()) {
+                        reply(NotActivated());
+                        return;
+                    }
+                    Expected<std::vector<std::uint8_t>> image = std::vector<std::uint8_t>{};
+                    if (base64) {
+                        auto j = ParseJsonObject(req.body);
+                        if (!j || !j->contains("base64")) {
+                            reply(HttpResponse::Error(400, "bad_request",
+                                                      "JSON field 'base64' is required"));
+                            return;
+                        }
+                        image = DecodeImageField(
+                            (*j)["base64"], static_cast<std::size_t>(ctx.config.max_image_bytes));
+                        if (!image) {
+                            reply(image.error().code == ErrorCode::InputTooLarge
+                                      ? ErrorResponse(image.error())
+                                      : FailedToOpen());
+                            return;
+                        }
+                    } else {
+                        image = MultipartField(req, {"file"});
+                        if (!image) {
+                            reply(HttpResponse::Error(400, "bad_request", image.error().detail));
+                            return;
+                        }
+                    }
+                    RunOnWorker(ctx, std::move(reply),
+                                [&ctx, bytes = std::move(*image)] { return Detect(ctx, bytes); });
+                }});
+}
+
+}  // namespace
+
+void AddSystemCRoutes(Router& router, ServerContext& ctx) {
+    AddDetection(router, ctx, "/liveness-detection", false);
+    AddDetection(router, ctx, "/liveness-detection-base64", true);
+    AddDetection(router, ctx, "/check_liveness", false);
+    AddDetection(router, ctx, "/check_liveness_base64", true);
+    router.Add({"GET", "/get-machine-code", "c_machine_code", true, BodyClass::Small,
+                [](HttpRequest&&, Reply reply) {
+                    reply(HttpResponse::Json(200, {{"machineCode", MachineCode()}}));
+                }});
+    router.Add(
+        {"POST", "/activate-machine", "c_activate", true, BodyClass::Small,
+         [&ctx](HttpRequest&& req, Reply reply) {
+             auto j = ParseJsonObject(req.body);
+             if (!j || !j->contains("license") || !(*j)["license"].is_string()) {
+                 reply(HttpResponse::Error(400, "bad_request",
+                                           "JSON field 'license' (a string) is required"));
+                 return;
+             }
+             const LicenceStatus s = ctx.licence->Activate((*j)["license"].get<std::string>());
+             const int init = ctx.ready ? 0 : -5;  // SDK_INIT_ERROR when the engine is not up
+             // C answers a two-element array, camelCase keys.
+             reply(HttpResponse::Json(200, json::array({{{"activationStatus", static_cast<int>(s)}},
+                                                        {{"initStatus", init}}})));
+         }});
+}
+
+}  // namespace liveproof::server::api

@@ -1,0 +1,103 @@
+// Offline licence checks with libsodium; nothing here phones home.
+#include "server/licence.hpp"
+
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "engine/models.hpp"
+#include "media/base64.hpp"
+
+namespace liveproof::server {
+
+namespace {
+constexpr std::size_t kMaxLicenceBytes = 4096;
+
+std::string ReadSmallFile(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string s = ss.str();
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+    return s.size() > kMaxLicenceBytes ? "" : s;
+}
+}  // namespace
+
+std::string MachineCode() {
+    std::string id = ReadSmallFile("/etc/machine-id");
+    if (id.empty()) {
+        char host[256] = {};
+        gethostname(host, sizeof host - 1);
+        id = host;
+    }
+    const std::string hex = engine::Sha256Hex(std::vector<std::uint8_t>(id.begin(), id.end()));
+    return "LP1-" + hex.substr(0, 32);
+}
+
+LicenceStatus VerifyLicence(const std::string& public_key_b64, const std::string& licence,
+                            const std::string& machine_code, std::time_t now) {
+    if (licence.empty() || licence.size() > kMaxLicenceBytes) return LicenceStatus::Invalid;
+    const auto dot = licence.find('.');
+    if (dot == std::string::npos) return LicenceStatus::Invalid;
+    auto key = media::DecodeBase64(public_key_b64, 64);
+    auto payload = media::DecodeBase64(licence.substr(0, dot), kMaxLicenceBytes);
+    auto sig = media::DecodeBase64(licence.substr(dot + 1), 128);
+    if (!key || !payload || !sig || key->size() != crypto_sign_PUBLICKEYBYTES ||
+        sig->size() != crypto_sign_BYTES) {
+        return LicenceStatus::Invalid;
+    }
+    if (crypto_sign_verify_detached(sig->data(), payload->data(), payload->size(), key->data()) !=
+        0) {
+        return LicenceStatus::Invalid;
+    }
+    try {
+        const auto j = nlohmann::json::parse(payload->begin(), payload->end());
+        if (j.at("machine_code").get<std::string>() != machine_code) return LicenceStatus::Invalid;
+        if (j.at("expires").get<std::int64_t>() < static_cast<std::int64_t>(now)) {
+            return LicenceStatus::Expired;
+        }
+    } catch (const nlohmann::json::exception&) {
+        return LicenceStatus::Invalid;
+    }
+    return LicenceStatus::Ok;
+}
+
+LicenceState::LicenceState(std::string public_key_b64, std::string licence_file)
+    : public_key_(std::move(public_key_b64)),
+      file_(std::move(licence_file)),
+      machine_code_(MachineCode()) {
+    if (enforced() && !file_.empty()) {
+        const std::string stored = ReadSmallFile(file_);
+        if (!stored.empty() && Activate(stored) != LicenceStatus::Ok) {
+            spdlog::warn("the stored licence in {} is not valid for this machine", file_);
+        }
+    }
+}
+
+bool LicenceState::Activated() {
+    if (!enforced()) return true;
+    std::lock_guard lock(mutex_);
+    // Re-checked on every call so that expiry takes effect without a restart.
+    return !licence_.empty() && VerifyLicence(public_key_, licence_, machine_code_,
+                                              std::time(nullptr)) == LicenceStatus::Ok;
+}
+
+LicenceStatus LicenceState::Activate(const std::string& licence) {
+    if (!enforced()) return LicenceStatus::Ok;
+    const LicenceStatus s = VerifyLicence(public_key_, licence, machine_code_, std::time(nullptr));
+    if (s != LicenceStatus::Ok) return s;
+    std::lock_guard lock(mutex_);
+    licence_ = licence;
+    if (!file_.empty()) {
+        std::ofstream out(file_, std::ios::trunc);
+        out << licence << "\n";
+        if (!out) spdlog::warn("could not write the licence to {}", file_);
+    }
+    return LicenceStatus::Ok;
+}
+
+}  // namespace liveproof::server

@@ -1,0 +1,165 @@
+// Request checks in a fixed order: CORS preflight, route lookup, auth, handler; all counted.
+#include "server/router.hpp"
+
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+
+namespace liveproof::server {
+
+namespace {
+
+std::string Join(const std::vector<std::string>& v, const char* sep) {
+    std::string out;
+    for (const auto& s : v) {
+        if (!out.empty()) out += sep;
+        out += s;
+    }
+    return out;
+}
+
+std::string PresentedKey(const HttpRequest& r) {
+    std::string key(r.Header("x-api-key"));
+    if (!key.empty()) return key;
+    const std::string_view auth = r.Header("authorization");
+    constexpr std::string_view kBearer = "Bearer ";
+    if (auth.size() > kBearer.size() &&
+        std::equal(kBearer.begin(), kBearer.end(), auth.begin(),
+                   [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
+        return std::string(auth.substr(kBearer.size()));
+    }
+    return "";
+}
+
+}  // namespace
+
+bool ApiKeyMatches(const std::string& presented, const std::vector<std::string>& keys) {
+    unsigned char given[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(given, reinterpret_cast<const unsigned char*>(presented.data()),
+                       presented.size());
+    int matches = 0;
+    for (const auto& k : keys) {
+        unsigned char want[crypto_hash_sha256_BYTES];
+        crypto_hash_sha256(want, reinterpret_cast<const unsigned char*>(k.data()), k.size());
+        matches |= (sodium_memcmp(given, want, sizeof given) == 0) ? 1 : 0;
+    }
+    return !presented.empty() && matches != 0;
+}
+
+const Route* Router::Find(const std::string& method, const std::string& path,
+                          std::vector<std::string>* allowed) const {
+    const Route* found = nullptr;
+    for (const auto& r : routes_) {
+        const bool path_ok = r.prefix ? path.rfind(r.path, 0) == 0 : path == r.path;
+        if (!path_ok) continue;
+        if (r.method == method || (method == "HEAD" && r.method == "GET"))
+            found = found ? found : &r;
+        if (allowed) allowed->push_back(r.method);
+    }
+    return found;
+}
+
+std::size_t Router::BodyLimit(const std::string& method, const std::string& path) const {
+    const Route* r = Find(method, path, nullptr);
+    const ServerConfig& c = ctx_.config;
+    if (r == nullptr) return static_cast<std::size_t>(c.max_small_body_bytes);
+    switch (r->body) {
+        case BodyClass::Json:
+            return static_cast<std::size_t>(c.max_json_bytes);
+        case BodyClass::Image:
+            return static_cast<std::size_t>(c.max_image_bytes);
+        case BodyClass::Video:
+            return static_cast<std::size_t>(c.max_video_bytes);
+        case BodyClass::Small:
+            break;
+    }
+    return static_cast<std::size_t>(c.max_small_body_bytes);
+}
+
+bool Router::Authorised(const HttpRequest& request) const {
+    if (ctx_.config.api_keys.empty()) return true;
+    return ApiKeyMatches(PresentedKey(request), ctx_.config.api_keys);
+}
+
+void Router::AddCors(const HttpRequest& request, HttpResponse& response) const {
+    const std::string origin(request.Header("origin"));
+    const auto& allowed = ctx_.config.cors_origins;
+    if (origin.empty()) return;
+    const bool any = std::find(allowed.begin(), allowed.end(), "*") != allowed.end();
+    if (!any && std::find(allowed.begin(), allowed.end(), origin) == allowed.end()) return;
+    response.headers.emplace_back("Access-Control-Allow-Origin", origin);
+    response.headers.emplace_back("Vary", "Origin");
+}
+
+void Router::Dispatch(HttpRequest&& request, Reply reply) const {
+    std::vector<std::string> allowed;
+    const Route* route = Find(request.method, request.path, &allowed);
+    const std::string name =
+        route ? route->name : (allowed.empty() ? "unmatched" : "method_not_allowed");
+    const auto start = std::chrono::steady_clock::now();
+    // Every answer goes through here: CORS headers, then the request metrics.
+    auto counted =
+        [this, name, start,
+         request_copy =
+             HttpRequest{request.method, request.path, {}, request.headers, {}, request.remote},
+         reply = std::move(reply)](HttpResponse response) {
+            AddCors(request_copy, response);
+            const double seconds =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            ctx_.metrics->Inc("liveproof_http_requests_total",
+                              {{"route", name}, {"status", std::to_string(response.status)}});
+            ctx_.metrics->Observe("liveproof_http_request_duration_seconds", {{"route", name}},
+                                  seconds);
+            if (response.status >= 500) {
+                spdlog::error("{} {} -> {} ({:.1f} ms)", request_copy.method, name, response.status,
+                              seconds * 1e3);
+            } else if (response.status >= 400) {
+                spdlog::warn("{} {} -> {} ({:.1f} ms)", request_copy.method, name, response.status,
+                             seconds * 1e3);
+            }
+            reply(std::move(response));
+        };
+
+    if (request.method == "OPTIONS" && !request.Header("access-control-request-method").empty()) {
+        HttpResponse r;
+        r.status = 204;
+        r.content_type.clear();
+        r.headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+        r.headers.emplace_back("Access-Control-Allow-Headers",
+                               "Content-Type, X-API-KEY, Authorization");
+        r.headers.emplace_back("Access-Control-Max-Age", "600");
+        counted(std::move(r));
+        return;
+    }
+    if (route == nullptr) {
+        if (allowed.empty()) {
+            counted(HttpResponse::Error(404, "not_found", "no endpoint at " + request.path));
+        } else {
+            std::sort(allowed.begin(), allowed.end());
+            allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
+            HttpResponse r = HttpResponse::Error(
+                405, "method_not_allowed", request.method + " is not allowed on " + request.path);
+            r.headers.emplace_back("Allow", Join(allowed, ", "));
+            counted(std::move(r));
+        }
+        return;
+    }
+    if (route->auth && !Authorised(request)) {
+        ctx_.metrics->Inc("liveproof_auth_failures_total", {{"route", name}});
+        // System B's exact 401 body and header.
+        HttpResponse r = HttpResponse::Json(401, {{"detail", "Invalid or missing API key."}});
+        r.headers.emplace_back("WWW-Authenticate", "Bearer");
+        counted(std::move(r));
+        return;
+    }
+    try {
+        route->handler(std::move(request), counted);
+    } catch (const std::exception& e) {
+        spdlog::error("handler {} threw: {}", name, e.what());
+        counted(HttpResponse::Error(500, "internal", "an unexpected error occurred"));
+    }
+}
+
+}  // namespace liveproof::server

@@ -1,0 +1,55 @@
+// Route table and the checks every request passes: CORS, authentication, 404/405, metrics.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "server/http_types.hpp"
+#include "server/server_context.hpp"
+
+namespace liveproof::server {
+
+/// @brief Which body cap a route gets (the transport applies it while reading).
+enum class BodyClass { Small, Json, Image, Video };
+
+/// @brief One endpoint.
+struct Route {
+    std::string method;  ///< "GET", "POST"
+    std::string path;    ///< exact path, or a prefix when prefix is true
+    std::string name;    ///< label for metrics (never the raw path: bounded cardinality)
+    bool auth = true;    ///< needs an API key when keys are configured
+    BodyClass body = BodyClass::Small;  ///< body cap
+    Handler handler;                    ///< the work
+    bool prefix = false;                ///< match every path under `path`
+};
+
+/// @brief WHAT THIS OBJECT REPRESENTS: the endpoints and the request checks.
+/// THREAD SAFETY: Add before serving; BodyLimit and Dispatch are const and thread-safe.
+class Router {
+  public:
+    explicit Router(ServerContext& ctx) : ctx_(ctx) {}
+
+    /// @brief Adds an endpoint.
+    void Add(Route route) { routes_.push_back(std::move(route)); }
+
+    /// @brief The body cap for a request line (the small cap for unknown routes).
+    [[nodiscard]] std::size_t BodyLimit(const std::string& method, const std::string& path) const;
+
+    /// @brief Answers a request: CORS preflight, 404/405, 401, then the handler; counts it.
+    void Dispatch(HttpRequest&& request, Reply reply) const;
+
+  private:
+    const Route* Find(const std::string& method, const std::string& path,
+                      std::vector<std::string>* allowed) const;
+    [[nodiscard]] bool Authorised(const HttpRequest& request) const;
+    void AddCors(const HttpRequest& request, HttpResponse& response) const;
+
+    ServerContext& ctx_;
+    std::vector<Route> routes_;
+};
+
+/// @brief Constant-time check of a presented key against the configured keys: every key is
+/// compared (no early exit) on SHA-256 digests, so neither content nor length leaks.
+bool ApiKeyMatches(const std::string& presented, const std::vector<std::string>& keys);
+
+}  // namespace liveproof::server

@@ -1,0 +1,71 @@
+// The server's settings and how they are layered: defaults < config file < environment < flags.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "liveproof/expected.hpp"
+
+namespace liveproof::server {
+
+/// @brief System C's decision thresholds (docs/compat.md §3.3), all configurable.
+struct CompatCThresholds {
+    float liveness = 0.7f;          ///< result "Real" iff liveness > this
+    float angle = 10.0f;            ///< is_not_front unless |yaw|,|roll|,|pitch| < this
+    float occlusion = 0.9f;         ///< is_occluded iff face_occlusion > this
+    float eye_closed = 0.8f;        ///< eye_closed iff either eye > this
+    float mouth_open = 0.5f;        ///< mouth_opened iff > this
+    float small_eye_dist = 100.f;   ///< is_small iff eye_dist < this (pixels)
+    float border_rate = 0.05f;      ///< is_boundary_face margin
+    float quality_low = 0.3f;       ///< quality "Low" below this
+    float quality_high = 0.7f;      ///< "Medium" below this, else "High"
+    float luminance_dark = 50.f;    ///< "Dark" below this
+    float luminance_light = 200.f;  ///< "Normal" below this, else "Light"
+};
+
+/// @brief Every server setting, with its default.
+struct ServerConfig {
+    std::string host = "0.0.0.0";           ///< listen address
+    int port = 8001;                        ///< listen port (system A/B compose default)
+    int io_threads = 1;                     ///< Asio threads (network only)
+    int workers = 0;                        ///< inference workers; 0 = one per core
+    int queue_capacity = 0;                 ///< waiting inference jobs; 0 = 4 x workers
+    int max_connections = 256;              ///< open connections; more get 503 and are closed
+    int header_limit_bytes = 16 * 1024;     ///< request line + headers
+    int max_json_bytes = 24 << 20;          ///< JSON bodies (base64 images)
+    int max_image_bytes = 16 << 20;         ///< raw or multipart image bodies
+    int max_video_bytes = 64 << 20;         ///< multipart video bodies
+    int max_small_body_bytes = 64 * 1024;   ///< bodies of non-media routes
+    int request_timeout_seconds = 30;       ///< time to receive one whole request
+    int idle_timeout_seconds = 60;          ///< keep-alive idle time
+    int shutdown_grace_seconds = 20;        ///< SIGTERM: time given to in-flight requests
+    std::vector<std::string> api_keys;      ///< empty = auth off
+    std::vector<std::string> cors_origins;  ///< allowed Origins; empty = same origin only
+    float confidence_threshold = 0.85f;     ///< system B: requires_active_check below this
+    float liveness_threshold = 0.5f;        ///< P(real) at or above which a face is real
+    CompatCThresholds compat_c;             ///< system C's face_state rules
+    std::string licence_public_key;         ///< base64 Ed25519 key; empty = no enforcement
+    std::string licence_file;               ///< where an accepted licence is kept
+    std::string model_dir;                  ///< model folder (MODEL_PATH / LIVEPROOF_MODEL_DIR)
+    std::string web_root;                   ///< built web assets (openapi.json, docs/)
+    int detect_max_side = 320;              ///< detector input long side
+    double max_video_seconds = 20.0;        ///< blink video duration cap
+    std::string log_level = "info";         ///< trace, debug, info, warn, error
+
+    /// @brief Applies one setting by its snake_case name (as in the config file).
+    Expected<void> Set(const std::string& key, const std::string& value);
+    /// @brief Applies every key of a JSON object (a config file's content).
+    Expected<void> ApplyJson(const nlohmann::json& j);
+    /// @brief Applies LIVEPROOF_<KEY> variables and the seeds' API_KEY, MODEL_PATH,
+    /// CONFIDENCE_THRESHOLD.
+    Expected<void> ApplyEnvironment();
+    /// @brief Checks ranges and fills derived defaults (workers, queue capacity).
+    Expected<void> Finalize();
+    /// @brief The effective settings; API keys are shown only as a count.
+    [[nodiscard]] nlohmann::json ToJson() const;
+    /// @brief Names of every setting, for help text.
+    static std::vector<std::string> Keys();
+};
+
+}  // namespace liveproof::server

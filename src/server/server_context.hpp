@@ -1,0 +1,39 @@
+// What every route handler may use: the engine, the worker pool, metrics, settings.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+
+#include "liveproof/engine.hpp"
+#include "server/http_types.hpp"
+#include "server/metrics_registry.hpp"
+#include "server/server_config.hpp"
+#include "server/worker_pool.hpp"
+
+namespace liveproof::server {
+
+class LicenceState;
+
+/// @brief WHAT THIS OBJECT REPRESENTS: the shared state of one running server.
+/// THREAD SAFETY: members are thread-safe themselves (Engine, WorkerPool, MetricsRegistry) or
+/// immutable after start-up (config).
+struct ServerContext {
+    ServerConfig config;                 ///< effective settings
+    const Engine* engine = nullptr;      ///< shared engine (its own pipeline pool)
+    WorkerPool* workers = nullptr;       ///< inference admission
+    MetricsRegistry* metrics = nullptr;  ///< Prometheus registry
+    LicenceState* licence = nullptr;     ///< system C activation state
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+    std::atomic<bool> ready{false};  ///< models loaded and workers up
+};
+
+/// @brief Runs job on an inference worker and replies with its result; answers 503 with
+/// Retry-After at once when the queue is full (admission control, never unbounded queueing).
+void RunOnWorker(ServerContext& ctx, Reply reply, std::function<HttpResponse()> job);
+
+/// @brief Records an analysis' per-stage timings in the stage histogram.
+void ObserveStages(ServerContext& ctx, const std::map<std::string, double>& timings_ms);
+
+}  // namespace liveproof::server
