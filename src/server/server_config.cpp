@@ -192,7 +192,7 @@ Expected<void> ServerConfig::ApplyEnvironment() {
 
 Expected<void> ServerConfig::Finalize() {
     if (workers == 0) workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    if (queue_capacity == 0) queue_capacity = 4 * workers;
+    if (queue_capacity == 0) queue_capacity = 2 * workers;  // waits stay within ~2 service times
     if (compat_c.quality_low > compat_c.quality_high) {
         return Bad("c_quality_low", "must not exceed c_quality_high");
     }

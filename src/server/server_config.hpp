@@ -30,7 +30,7 @@ struct ServerConfig {
     int port = 8001;                        ///< listen port (system A/B compose default)
     int io_threads = 1;                     ///< Asio threads (network only)
     int workers = 0;                        ///< inference workers; 0 = one per core
-    int queue_capacity = 0;                 ///< waiting inference jobs; 0 = 4 x workers
+    int queue_capacity = 0;                 ///< waiting inference jobs; 0 = 2 x workers
     int max_connections = 256;              ///< open connections; more get 503 and are closed
     int header_limit_bytes = 16 * 1024;     ///< request line + headers
     int max_json_bytes = 24 << 20;          ///< JSON bodies (base64 images)

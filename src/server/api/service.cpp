@@ -50,21 +50,26 @@ HttpResponse StaticFile(const std::string& root, const std::string& relative) {
 }  // namespace
 
 void AddServiceRoutes(Router& router, ServerContext& ctx) {
-    router.Add(
-        {"GET", "/", "root", false, BodyClass::Small, [](HttpRequest&&, Reply reply) {
-             reply(HttpResponse::Json(
-                 200, {{"name", "liveproof"},
-                       {"version", "0.1.0"},
-                       {"docs", "/docs"},
-                       {"openapi", "/openapi.json"},
-                       {"endpoints",
-                        {{"system_b", {"/liveness", "/active/blink"}},
-                         {"system_c",
-                          {"/liveness-detection", "/liveness-detection-base64", "/check_liveness",
-                           "/check_liveness_base64", "/get-machine-code", "/activate-machine"}},
-                         {"native", {"/v1/analyze"}},
-                         {"service", {"/healthz", "/readyz", "/metrics"}}}}}));
-         }});
+    router.Add({"GET", "/", "root", false, BodyClass::Small, [](HttpRequest&&, Reply reply) {
+                    reply(HttpResponse::Json(
+                        200, {{"name", "liveproof"},
+                              {"version", "0.1.0"},
+                              {"endpoints",
+                               {{"health", "/healthz"},
+                                {"ready", "/readyz"},
+                                {"metrics", "/metrics"},
+                                {"openapi", "/openapi.json"},
+                                {"docs", "/docs"},
+                                {"liveness", "/liveness"},
+                                {"active_blink", "/active/blink"},
+                                {"liveness_detection", "/liveness-detection"},
+                                {"liveness_detection_base64", "/liveness-detection-base64"},
+                                {"check_liveness", "/check_liveness"},
+                                {"check_liveness_base64", "/check_liveness_base64"},
+                                {"get_machine_code", "/get-machine-code"},
+                                {"activate_machine", "/activate-machine"},
+                                {"analyze", "/v1/analyze"}}}}));
+                }});
     router.Add(
         {"GET", "/healthz", "healthz", false, BodyClass::Small, [](HttpRequest&&, Reply reply) {
              reply(HttpResponse::Json(200, {{"status", "ok"}}));
