@@ -3,21 +3,27 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 #include <cctype>
 #include <chrono>
 #include <csignal>
+#include <deque>
 #include <limits>
 #include <optional>
 #include <thread>
+
+#include "server/ws_challenge.hpp"
 
 namespace liveproof::server {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
@@ -72,6 +78,7 @@ struct HttpServer::Impl {
     net::signal_set signals;
     std::atomic<int> open_connections{0};
     std::atomic<int> in_flight{0};
+    std::atomic<int> ws_sessions{0};
     std::atomic<bool> draining{false};
     int bound_port = 0;
 
@@ -87,6 +94,131 @@ struct HttpServer::Impl {
 };
 
 namespace {
+
+// One system-A WebSocket: reads messages, feeds the ChallengeConnection, writes its replies
+// through a single-writer queue, and ticks the timeouts every 250 ms.
+class WsSession : public std::enable_shared_from_this<WsSession> {
+  public:
+    WsSession(tcp::socket&& socket, HttpServer::Impl& server)
+        : ws_(std::move(socket)), tick_(ws_.get_executor()), server_(server) {
+        ++server_.ws_sessions;
+    }
+    ~WsSession() { --server_.ws_sessions; }
+
+    void Run(http::request<http::string_body> request, bool mirrored) {
+        ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+        ws_.read_message_max(static_cast<std::uint64_t>(server_.ctx.config.ws_max_message_bytes));
+        ws_.async_accept(request, [self = shared_from_this(), mirrored](beast::error_code ec) {
+            self->OnAccept(ec, mirrored);
+        });
+    }
+
+  private:
+    void OnAccept(beast::error_code ec, bool mirrored) {
+        if (ec) return;
+        std::weak_ptr<WsSession> weak = weak_from_this();
+        auto send = [weak](std::string text, bool close_after) {
+            if (auto self = weak.lock()) {
+                net::post(self->ws_.get_executor(),
+                          [self, text = std::move(text), close_after]() mutable {
+                              self->Enqueue(std::move(text), close_after);
+                          });
+            }
+        };
+        auto post = [weak](std::function<void()> fn) {
+            if (auto self = weak.lock()) net::post(self->ws_.get_executor(), std::move(fn));
+        };
+        auto conn = ChallengeConnection::Create(server_.ctx, mirrored, send, post);
+        if (!conn) {
+            spdlog::error("challenge configuration invalid: {}", conn.error().detail);
+            ws_.async_close(websocket::close_code::internal_error,
+                            [self = shared_from_this()](beast::error_code) {});
+            return;
+        }
+        conn_ = std::move(*conn);
+        conn_->Start();
+        Read();
+        Tick();
+    }
+
+    void Read() {
+        ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            self->OnRead(ec);
+        });
+    }
+
+    void OnRead(beast::error_code ec) {
+        if (ec) {
+            if (ec == websocket::error::message_too_big) {
+                server_.ctx.metrics->Inc("liveproof_rejections_total",
+                                         {{"reason", "ws_message_too_big"}});
+            }
+            return Stop();
+        }
+        if (ws_.got_text()) {
+            conn_->OnText(beast::buffers_to_string(buffer_.data()));
+        } else {
+            conn_->OnBinary();
+        }
+        buffer_.consume(buffer_.size());
+        if (!closing_) Read();
+    }
+
+    void Tick() {
+        tick_.expires_after(std::chrono::milliseconds(250));
+        tick_.async_wait([self = shared_from_this()](beast::error_code ec) {
+            if (ec || self->closing_ || self->stopped_) return;
+            self->conn_->OnTick();
+            self->Tick();
+        });
+    }
+
+    void Enqueue(std::string text, bool close_after) {
+        if (closing_ || stopped_) return;
+        outbox_.emplace_back(std::move(text), close_after);
+        if (close_after) closing_ = true;
+        if (!writing_) Write();
+    }
+
+    void Write() {
+        writing_ = true;
+        ws_.text(true);
+        ws_.async_write(
+            net::buffer(outbox_.front().first),
+            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnWrite(ec); });
+    }
+
+    void OnWrite(beast::error_code ec) {
+        const bool close_after = outbox_.front().second;
+        outbox_.pop_front();
+        writing_ = false;
+        if (ec) return Stop();
+        if (close_after) {
+            // A closes the socket after "complete" and "failed".
+            ws_.async_close(websocket::close_code::normal,
+                            [self = shared_from_this()](beast::error_code) { self->Stop(); });
+            return;
+        }
+        if (!outbox_.empty()) Write();
+    }
+
+    void Stop() {
+        if (stopped_) return;
+        stopped_ = true;
+        tick_.cancel();
+        if (conn_) conn_->OnClosed();
+    }
+
+    websocket::stream<beast::tcp_stream> ws_;
+    net::steady_timer tick_;
+    beast::flat_buffer buffer_;
+    std::deque<std::pair<std::string, bool>> outbox_;
+    bool writing_ = false;
+    bool closing_ = false;
+    bool stopped_ = false;
+    std::shared_ptr<ChallengeConnection> conn_;
+    HttpServer::Impl& server_;
+};
 
 // One connection: read a request (header first, then the body under the route's cap), dispatch,
 // write the reply, repeat while keep-alive.
@@ -116,7 +248,10 @@ class Session : public std::enable_shared_from_this<Session> {
         // Beast checks Content-Length against body_limit as soon as the header is parsed, so the
         // header phase must not use a cap; OnHeader sets the route's cap before the body is read.
         parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
-        stream_.expires_after(std::chrono::seconds(server_.ctx.config.idle_timeout_seconds));
+        // A request must arrive whole within request_timeout (a client stalling inside its
+        // headers is cut off); an idle keep-alive connection gets the shorter of the two.
+        stream_.expires_after(std::chrono::seconds(std::min(
+            server_.ctx.config.idle_timeout_seconds, server_.ctx.config.request_timeout_seconds)));
         http::async_read_header(
             stream_, buffer_, *parser_,
             [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnHeader(ec); });
@@ -138,8 +273,34 @@ class Session : public std::enable_shared_from_this<Session> {
                                  " bytes; this endpoint accepts at most " + std::to_string(limit)),
                          false, false);
         }
+        // A request without a valid key is refused before its body is read (and the connection
+        // closed), so that unauthenticated clients cannot make the server buffer uploads.
+        if (!server_.router.AuthorisedEarly(std::string(req.method_string()), probe.path,
+                                            std::string(req["X-API-KEY"]),
+                                            std::string(req[http::field::authorization]))) {
+            server_.ctx.metrics->Inc("liveproof_auth_failures_total", {{"route", "early"}});
+            HttpResponse r = HttpResponse::Json(401, {{"detail", "Invalid or missing API key."}});
+            r.headers.emplace_back("WWW-Authenticate", "Bearer");
+            server_.router.AddCors(std::string(req[http::field::origin]), r);
+            return Write(std::move(r), false, false);
+        }
         parser_->body_limit(static_cast<std::uint64_t>(limit));
         stream_.expires_after(std::chrono::seconds(server_.ctx.config.request_timeout_seconds));
+        if (beast::iequals(req[http::field::expect], "100-continue")) {
+            // curl and others wait (about 1 s) for this before sending a large body.
+            auto cont =
+                std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+            return http::async_write(
+                stream_, *cont,
+                [self = shared_from_this(), cont](beast::error_code e, std::size_t) {
+                    if (e) return self->Close();
+                    self->ReadBody();
+                });
+        }
+        ReadBody();
+    }
+
+    void ReadBody() {
         http::async_read(
             stream_, buffer_, *parser_,
             [self = shared_from_this()](beast::error_code e, std::size_t) { self->OnBody(e); });
@@ -181,6 +342,7 @@ class Session : public std::enable_shared_from_this<Session> {
         }
         req.body = std::move(msg.body());
         req.remote = Remote();
+        if (websocket::is_upgrade(msg)) return Upgrade(std::move(msg), req);
         const bool keep_alive = msg.keep_alive();
         const bool head = msg.method() == http::verb::head;
         ++server_.in_flight;
@@ -194,7 +356,53 @@ class Session : public std::enable_shared_from_this<Session> {
         });
     }
 
+    // WS /ws: system A's challenge. Checked like an HTTP route: path, key, Origin, capacity.
+    void Upgrade(http::request<http::string_body> msg, const HttpRequest& req) {
+        const ServerConfig& c = server_.ctx.config;
+        auto refuse = [&](int status, const char* code, const std::string& detail) {
+            server_.ctx.metrics->Inc("liveproof_ws_sessions_total",
+                                     {{"event", "refused"}, {"reason", code}});
+            Write(HttpResponse::Error(status, code, detail), false, false);
+        };
+        if (req.path != "/ws") return refuse(404, "not_found", "WebSocket endpoint is /ws");
+        if (!c.api_keys.empty()) {
+            // Browsers cannot set headers on a WebSocket: the key may come as ?api_key=.
+            std::string key(req.Header("x-api-key"));
+            if (key.empty()) key = req.Query("api_key").value_or("");
+            if (!ApiKeyMatches(key, c.api_keys))
+                return refuse(401, "unauthorized", "Invalid or missing API key.");
+        }
+        const std::string origin(req.Header("origin"));
+        if (!origin.empty() &&
+            !OriginAllowed(origin, std::string(req.Header("host")), c.cors_origins)) {
+            return refuse(403, "origin_not_allowed", "this Origin may not open a session");
+        }
+        if (server_.ws_sessions.load() >= c.ws_max_sessions) {
+            server_.ctx.metrics->Inc("liveproof_rejections_total", {{"reason", "ws_sessions"}});
+            return refuse(503, "overloaded", "too many challenge sessions");
+        }
+        const auto m = req.Query("mirrored");
+        const bool mirrored = m && (*m == "1" || *m == "true");
+        std::make_shared<WsSession>(stream_.release_socket(), server_)
+            ->Run(std::move(msg), mirrored);
+    }
+
+    static bool OriginAllowed(const std::string& origin, const std::string& host,
+                              const std::vector<std::string>& allowed) {
+        if (std::find(allowed.begin(), allowed.end(), origin) != allowed.end()) return true;
+        if (std::find(allowed.begin(), allowed.end(), "*") != allowed.end()) return true;
+        // Same origin: the Origin's authority equals the Host header.
+        const auto scheme_end = origin.find("://");
+        return scheme_end != std::string::npos && origin.substr(scheme_end + 3) == host;
+    }
+
     void Write(HttpResponse r, bool keep_alive, bool counted, bool head = false) {
+        if (!counted) {
+            // Answers the router never saw (413, 431, 400, early 401, 503 at capacity).
+            server_.ctx.metrics->Inc(
+                "liveproof_http_requests_total",
+                {{"route", "transport"}, {"status", std::to_string(r.status)}});
+        }
         auto res = std::make_shared<http::response<http::string_body>>();
         res->version(11);
         res->result(static_cast<http::status>(r.status));
@@ -204,8 +412,9 @@ class Session : public std::enable_shared_from_this<Session> {
         for (const auto& [k, v] : r.headers) res->set(k, v);
         const bool keep = keep_alive && !server_.draining;
         res->keep_alive(keep);
-        res->body() = head ? std::string() : std::move(r.body);
+        res->body() = std::move(r.body);
         res->prepare_payload();
+        if (head) res->body().clear();  // HEAD: GET's headers (Content-Length too), no body
         stream_.expires_after(std::chrono::seconds(server_.ctx.config.request_timeout_seconds));
         http::async_write(
             stream_, *res,

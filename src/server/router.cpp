@@ -78,13 +78,23 @@ std::size_t Router::BodyLimit(const std::string& method, const std::string& path
     return static_cast<std::size_t>(c.max_small_body_bytes);
 }
 
+bool Router::AuthorisedEarly(const std::string& method, const std::string& path,
+                             const std::string& x_api_key, const std::string& authorization) const {
+    if (ctx_.config.api_keys.empty() || method == "OPTIONS") return true;
+    const Route* r = Find(method, path, nullptr);
+    if (r == nullptr || !r->auth) return true;
+    HttpRequest probe;
+    if (!x_api_key.empty()) probe.headers["x-api-key"] = x_api_key;
+    if (!authorization.empty()) probe.headers["authorization"] = authorization;
+    return Authorised(probe);
+}
+
 bool Router::Authorised(const HttpRequest& request) const {
     if (ctx_.config.api_keys.empty()) return true;
     return ApiKeyMatches(PresentedKey(request), ctx_.config.api_keys);
 }
 
-void Router::AddCors(const HttpRequest& request, HttpResponse& response) const {
-    const std::string origin(request.Header("origin"));
+void Router::AddCors(const std::string& origin, HttpResponse& response) const {
     const auto& allowed = ctx_.config.cors_origins;
     if (origin.empty()) return;
     const bool any = std::find(allowed.begin(), allowed.end(), "*") != allowed.end();
@@ -105,7 +115,7 @@ void Router::Dispatch(HttpRequest&& request, Reply reply) const {
          request_copy =
              HttpRequest{request.method, request.path, {}, request.headers, {}, request.remote},
          reply = std::move(reply)](HttpResponse response) {
-            AddCors(request_copy, response);
+            AddCors(std::string(request_copy.Header("origin")), response);
             const double seconds =
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
             ctx_.metrics->Inc("liveproof_http_requests_total",

@@ -35,6 +35,15 @@ class Router {
     /// @brief The body cap for a request line (the small cap for unknown routes).
     [[nodiscard]] std::size_t BodyLimit(const std::string& method, const std::string& path) const;
 
+    /// @brief False when the route needs a key and neither header carries a valid one; used by
+    /// the transport to refuse before reading the body. Unknown routes pass (404 comes later).
+    [[nodiscard]] bool AuthorisedEarly(const std::string& method, const std::string& path,
+                                       const std::string& x_api_key,
+                                       const std::string& authorization) const;
+
+    /// @brief Adds Access-Control-Allow-Origin (and Vary) when origin is on the allow-list.
+    void AddCors(const std::string& origin, HttpResponse& response) const;
+
     /// @brief Answers a request: CORS preflight, 404/405, 401, then the handler; counts it.
     void Dispatch(HttpRequest&& request, Reply reply) const;
 
@@ -42,7 +51,6 @@ class Router {
     const Route* Find(const std::string& method, const std::string& path,
                       std::vector<std::string>* allowed) const;
     [[nodiscard]] bool Authorised(const HttpRequest& request) const;
-    void AddCors(const HttpRequest& request, HttpResponse& response) const;
 
     ServerContext& ctx_;
     std::vector<Route> routes_;

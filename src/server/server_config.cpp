@@ -120,6 +120,21 @@ const std::map<std::string, Setter>& Table() {
         {"detect_max_side", Int(&ServerConfig::detect_max_side, 0, 8192)},
         {"max_video_seconds", Real(&ServerConfig::max_video_seconds, 0.5, 600, &Self)},
         {"log_level", Str(&ServerConfig::log_level)},
+        {"required_successes", Int(&ServerConfig::required_successes, 1, 10)},
+        {"challenge_timeout", Real(&ServerConfig::challenge_timeout, 0.5, 600, &Self)},
+        {"session_timeout", Real(&ServerConfig::session_timeout, 1, 3600, &Self)},
+        {"ws_idle_timeout", Real(&ServerConfig::ws_idle_timeout, 0.5, 3600, &Self)},
+        {"max_wrong_attempts", Int(&ServerConfig::max_wrong_attempts, 1, 100)},
+        {"challenges", Str(&ServerConfig::challenges)},
+        {"center_yaw", Real(&ServerConfig::center_yaw, 1, 90, &Self)},
+        {"center_pitch", Real(&ServerConfig::center_pitch, 1, 90, &Self)},
+        {"action_yaw", Real(&ServerConfig::action_yaw, 1, 90, &Self)},
+        {"action_pitch", Real(&ServerConfig::action_pitch, 1, 90, &Self)},
+        {"action_hold_frames", Int(&ServerConfig::action_hold_frames, 1, 30)},
+        {"ws_max_message_bytes", Int(&ServerConfig::ws_max_message_bytes, 1024, 64 << 20)},
+        {"ws_max_frame_pixels", Int(&ServerConfig::ws_max_frame_pixels, 1024, 40000000)},
+        {"ws_passive_every", Int(&ServerConfig::ws_passive_every, 1, 100)},
+        {"ws_max_sessions", Int(&ServerConfig::ws_max_sessions, 1, 10000)},
     };
     return table;
 }
@@ -243,6 +258,21 @@ nlohmann::json ServerConfig::ToJson() const {
         {"detect_max_side", detect_max_side},
         {"max_video_seconds", max_video_seconds},
         {"log_level", log_level},
+        {"required_successes", required_successes},
+        {"challenge_timeout", challenge_timeout},
+        {"session_timeout", session_timeout},
+        {"ws_idle_timeout", ws_idle_timeout},
+        {"max_wrong_attempts", max_wrong_attempts},
+        {"challenges", challenges},
+        {"center_yaw", center_yaw},
+        {"center_pitch", center_pitch},
+        {"action_yaw", action_yaw},
+        {"action_pitch", action_pitch},
+        {"action_hold_frames", action_hold_frames},
+        {"ws_max_message_bytes", ws_max_message_bytes},
+        {"ws_max_frame_pixels", ws_max_frame_pixels},
+        {"ws_passive_every", ws_passive_every},
+        {"ws_max_sessions", ws_max_sessions},
     };
     return j;
 }

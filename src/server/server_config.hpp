@@ -53,6 +53,23 @@ struct ServerConfig {
     double max_video_seconds = 20.0;        ///< blink video duration cap
     std::string log_level = "info";         ///< trace, debug, info, warn, error
 
+    // System A's WebSocket challenge (src/challenge); env LIVEPROOF_<KEY> as for every key.
+    int required_successes = 3;                     ///< challenges to pass
+    double challenge_timeout = 5.0;                 ///< seconds for one challenge
+    double session_timeout = 30.0;                  ///< seconds for the whole session
+    double ws_idle_timeout = 10.0;                  ///< seconds without any message
+    int max_wrong_attempts = 1;                     ///< wrong moves that fail the session (A: 1)
+    std::string challenges = "LEFT,RIGHT,UP,DOWN";  ///< allowed challenges (BLINK optional)
+    float center_yaw = 15.f;                        ///< CENTER: |yaw| below this (true degrees)
+    float center_pitch = 12.f;                      ///< CENTER: |pitch| below this
+    float action_yaw = 20.f;                        ///< LEFT/RIGHT beyond this yaw
+    float action_pitch = 12.f;              ///< UP/DOWN beyond this pitch (from the baseline)
+    int action_hold_frames = 1;             ///< frames an action must hold
+    int ws_max_message_bytes = 4 << 20;     ///< one WebSocket message (a base64 frame)
+    int ws_max_frame_pixels = 1920 * 1088;  ///< frame pixel cap (checked from the header)
+    int ws_passive_every = 3;  ///< anti-spoof on every Nth frame (and all action frames)
+    int ws_max_sessions = 64;  ///< concurrent WebSocket sessions
+
     /// @brief Applies one setting by its snake_case name (as in the config file).
     Expected<void> Set(const std::string& key, const std::string& value);
     /// @brief Applies every key of a JSON object (a config file's content).

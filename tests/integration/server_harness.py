@@ -1,10 +1,10 @@
 """Harness for the integration tests: runs the real `liveproof serve` with the real models.
 
 A LiveproofServer starts the binary on 127.0.0.1 with a free port (--port 0), waits for the
-'liveproof listening on HOST:PORT' log line, and offers request helpers (JSON, hand-built
-multipart, raw bodies, raw sockets). stop() sends SIGTERM and reports how the process exited.
-ServerTestCase runs ONE server per test class and fails the class if the server does not exit
-with status 0 within 30 s of SIGTERM.
+'liveproof listening on HOST:PORT' log line (stdout and stderr are both read), and offers
+request helpers (JSON, hand-built multipart, raw bodies, raw sockets). stop() sends SIGTERM and
+reports how the process exited. ServerTestCase runs ONE server per test class and fails the
+class if the server does not exit with status 0 within 30 s of SIGTERM.
 
 Locations come from the environment (set by tests/CMakeLists.txt), with repository defaults:
 LIVEPROOF_BIN, LIVEPROOF_SHARED_DIR, LIVEPROOF_MODEL_DIR.
@@ -129,8 +129,9 @@ class LiveproofServer:
         self.host = "127.0.0.1"
         self.port = None
         self.log_lines = []
+        self.listening_stream = None
         self._listening = threading.Event()
-        self._reader = None
+        self._readers = []
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -146,10 +147,15 @@ class LiveproofServer:
 
     def start(self):
         self.proc = subprocess.Popen(self.command(), env=self.child_env(),
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)
-        self._reader = threading.Thread(target=self._read_log, daemon=True)
-        self._reader.start()
+        # Both streams are drained for the whole run so that the server never blocks on a full
+        # pipe; the log may go to either (listening_stream records which one had the line).
+        self._readers = [threading.Thread(target=self._read_log, args=(stream, name), daemon=True)
+                         for stream, name in ((self.proc.stdout, "stdout"),
+                                              (self.proc.stderr, "stderr"))]
+        for reader in self._readers:
+            reader.start()
         deadline = time.monotonic() + START_TIMEOUT_S
         while not self._listening.wait(0.05):
             if self.proc.poll() is not None:
@@ -161,14 +167,14 @@ class LiveproofServer:
                                    f"\n{self.log()}")
         return self
 
-    def _read_log(self):
-        # Drains stderr for the whole run so that the server never blocks on a full pipe.
-        for raw in self.proc.stderr:
+    def _read_log(self, stream, name):
+        for raw in stream:
             line = raw.decode("utf-8", errors="replace").rstrip("\n")
             self.log_lines.append(line)
             m = _LISTENING.search(line)
             if m and not self._listening.is_set():
                 self.port = int(m.group(2))
+                self.listening_stream = name
                 self._listening.set()
 
     def log(self):
@@ -194,8 +200,10 @@ class LiveproofServer:
         code = self.wait_exit()
         if code is None:
             self.kill()
-        if self._reader:
-            self._reader.join(timeout=5)
+        for reader in self._readers:
+            reader.join(timeout=5)
+        self.proc.stdout.close()
+        self.proc.stderr.close()
         return code
 
     def kill(self):

@@ -79,7 +79,9 @@ void AddSystemBRoutes(Router& router, ServerContext& ctx) {
                         return;
                     }
                     // B's schema says image_base64; its README and tests send image: accept both.
-                    const auto field = j->contains("image_base64") ? "image_base64" : "image";
+                    const bool b64_usable =
+                        j->contains("image_base64") && !(*j)["image_base64"].is_null();
+                    const auto field = b64_usable ? "image_base64" : "image";
                     if (!j->contains(field)) {
                         reply(MissingField("image_base64"));
                         return;

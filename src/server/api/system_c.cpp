@@ -61,10 +61,17 @@ json FaceState(const ImageAnalysis& a, const CompatCThresholds& t) {
     return s;
 }
 
+// Flask's jsonify answers with this exact media type; some C clients compare it.
+HttpResponse CJson(const json& j) {
+    HttpResponse r = HttpResponse::Json(200, j);
+    r.content_type = "application/json; charset=utf-8";
+    return r;
+}
+
 HttpResponse FailedToOpen() {
     json s = FaceState(ImageAnalysis{}, CompatCThresholds{});
     s["result"] = "Failed to open file";
-    return HttpResponse::Json(200, {{"face_state", s}, {"faces", json::array()}});
+    return CJson({{"face_state", s}, {"faces", json::array()}});
 }
 
 HttpResponse Detect(ServerContext& ctx, const std::vector<std::uint8_t>& image) {
@@ -76,8 +83,7 @@ HttpResponse Detect(ServerContext& ctx, const std::vector<std::uint8_t>& image) 
     ObserveStages(ctx, a->timings_ms);
     json faces = json::array();
     for (const auto& f : a->faces) faces.push_back(CFace(f));
-    return HttpResponse::Json(
-        200, {{"face_state", FaceState(*a, ctx.config.compat_c)}, {"faces", faces}});
+    return CJson({{"face_state", FaceState(*a, ctx.config.compat_c)}, {"faces", faces}});
 }
 
 HttpResponse NotActivated() {
@@ -131,23 +137,24 @@ void AddSystemCRoutes(Router& router, ServerContext& ctx) {
     AddDetection(router, ctx, "/check_liveness_base64", true);
     router.Add({"GET", "/get-machine-code", "c_machine_code", true, BodyClass::Small,
                 [](HttpRequest&&, Reply reply) {
-                    reply(HttpResponse::Json(200, {{"machineCode", MachineCode()}}));
+                    reply(CJson({{"machineCode", MachineCode()}}));
                 }});
-    router.Add(
-        {"POST", "/activate-machine", "c_activate", true, BodyClass::Small,
-         [&ctx](HttpRequest&& req, Reply reply) {
-             auto j = ParseJsonObject(req.body);
-             if (!j || !j->contains("license") || !(*j)["license"].is_string()) {
-                 reply(HttpResponse::Error(400, "bad_request",
-                                           "JSON field 'license' (a string) is required"));
-                 return;
-             }
-             const LicenceStatus s = ctx.licence->Activate((*j)["license"].get<std::string>());
-             const int init = ctx.ready ? 0 : -5;  // SDK_INIT_ERROR when the engine is not up
-             // C answers a two-element array, camelCase keys.
-             reply(HttpResponse::Json(200, json::array({{{"activationStatus", static_cast<int>(s)}},
-                                                        {{"initStatus", init}}})));
-         }});
+    router.Add({"POST", "/activate-machine", "c_activate", true, BodyClass::Small,
+                [&ctx](HttpRequest&& req, Reply reply) {
+                    auto j = ParseJsonObject(req.body);
+                    if (!j || !j->contains("license") || !(*j)["license"].is_string()) {
+                        reply(HttpResponse::Error(400, "bad_request",
+                                                  "JSON field 'license' (a string) is required"));
+                        return;
+                    }
+                    const LicenceStatus s =
+                        ctx.licence->Activate((*j)["license"].get<std::string>());
+                    const int init =
+                        ctx.ready ? 0 : -5;  // SDK_INIT_ERROR when the engine is not up
+                    // C answers a two-element array, camelCase keys.
+                    reply(CJson(json::array(
+                        {{{"activationStatus", static_cast<int>(s)}}, {{"initStatus", init}}})));
+                }});
 }
 
 }  // namespace liveproof::server::api

@@ -1,0 +1,234 @@
+// System A's per-frame loop, fixed: bounded mailbox, timeouts on every message, passive evidence.
+#include "server/ws_challenge.hpp"
+
+#include <sodium.h>
+
+#include <chrono>
+#include <cmath>
+#include <numeric>
+
+#include "challenge/a_protocol.hpp"
+#include "media/base64.hpp"
+#include "media/image_header.hpp"
+
+namespace liveproof::server {
+
+namespace {
+
+double NowSeconds() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+// A face centre moving more than this many eye distances between processed frames is treated
+// as a different face (a swap in front of the camera), not as head movement.
+constexpr float kTrackJumpEyeDistances = 1.5f;
+
+}  // namespace
+
+Expected<challenge::ChallengeConfig> ChallengeConfigFrom(const ServerConfig& c, bool mirrored) {
+    challenge::ChallengeConfig cc;
+    cc.required_successes = c.required_successes;
+    cc.challenge_timeout_s = c.challenge_timeout;
+    cc.session_timeout_s = c.session_timeout;
+    cc.idle_timeout_s = c.ws_idle_timeout;
+    cc.max_wrong_attempts = c.max_wrong_attempts;
+    cc.center_yaw = c.center_yaw;
+    cc.center_pitch = c.center_pitch;
+    cc.action_yaw = c.action_yaw;
+    cc.action_pitch = c.action_pitch;
+    cc.action_hold_frames = c.action_hold_frames;
+    auto allowed = challenge::ParseChallengeList(c.challenges);
+    if (!allowed) return Unexpected{allowed.error()};
+    cc.allowed = *allowed;
+    cc.blink_enabled = std::find(cc.allowed.begin(), cc.allowed.end(),
+                                 challenge::Direction::Blink) != cc.allowed.end();
+    cc.mirrored = mirrored;
+    // The session never says "complete" before the passive evidence has been judged.
+    cc.require_passive_verdict = true;
+    if (auto v = cc.Validate(); !v) return Unexpected{v.error()};
+    return cc;
+}
+
+Expected<std::shared_ptr<ChallengeConnection>> ChallengeConnection::Create(ServerContext& ctx,
+                                                                           bool mirrored, Send send,
+                                                                           Post post) {
+    auto config = ChallengeConfigFrom(ctx.config, mirrored);
+    if (!config) return Unexpected{config.error()};
+    auto session = challenge::ChallengeSession::Create(*config, &NowSeconds,
+                                                       [] { return randombytes_random(); });
+    if (!session) return Unexpected{session.error()};
+    return std::shared_ptr<ChallengeConnection>(
+        new ChallengeConnection(ctx, std::move(*session), std::move(send), std::move(post)));
+}
+
+void ChallengeConnection::Start() {
+    ctx_.metrics->Inc("liveproof_ws_sessions_total", {{"event", "started"}});
+    Emit(session_.Start());
+}
+
+void ChallengeConnection::OnBinary() {
+    if (finished()) return;
+    if (auto e = session_.OnMessage()) return Emit(e);
+    Emit(session_.OnError("Binary messages are not accepted; send {\"frame\": \"<base64 JPEG>\"}"));
+}
+
+void ChallengeConnection::OnText(const std::string& message) {
+    if (finished()) return;
+    // The idle and session clocks are judged at arrival, whatever happens to the frame.
+    if (auto e = session_.OnMessage()) return Emit(e);
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(message);
+    } catch (const nlohmann::json::exception&) {
+        return Emit(session_.OnError("Invalid JSON"));
+    }
+    if (!j.is_object() || !j.contains("frame"))
+        return Emit(session_.OnError(std::string(challenge::kAErrorFrameRequired)));
+    if (!j["frame"].is_string())
+        return Emit(session_.OnError(std::string(challenge::kAErrorInvalidImageData)));
+    auto bytes = media::DecodeBase64(j["frame"].get_ref<const std::string&>(),
+                                     static_cast<std::size_t>(ctx_.config.ws_max_message_bytes));
+    if (!bytes) return Emit(session_.OnError(std::string(challenge::kAErrorInvalidImageData)));
+    auto header = media::ReadImageHeader(*bytes);
+    if (!header) return Emit(session_.OnError(std::string(challenge::kAErrorCouldNotDecode)));
+    if (std::int64_t{header->width} * header->height > ctx_.config.ws_max_frame_pixels) {
+        return Emit(session_.OnError("Frame too large: " + std::to_string(header->width) + "x" +
+                                     std::to_string(header->height) + " pixels, the cap is " +
+                                     std::to_string(ctx_.config.ws_max_frame_pixels)));
+    }
+    if (in_flight_) {
+        // Latest frame wins: a frame still waiting is stale once a newer one arrives.
+        if (pending_) ctx_.metrics->Inc("liveproof_ws_frames_total", {{"outcome", "dropped"}});
+        pending_ = std::move(*bytes);
+        return;
+    }
+    Submit(std::move(*bytes));
+}
+
+void ChallengeConnection::OnTick() {
+    if (finished()) return;
+    Emit(session_.OnTick());
+}
+
+void ChallengeConnection::OnClosed() {
+    closed_ = true;
+    pending_.reset();
+    if (!counted_end_ && !session_.Finished()) {
+        counted_end_ = true;
+        ctx_.metrics->Inc("liveproof_ws_sessions_total", {{"event", "abandoned"}});
+    }
+}
+
+void ChallengeConnection::Submit(std::vector<std::uint8_t> jpeg) {
+    in_flight_ = true;
+    ++frames_seen_;
+    AnalyzeOptions what = AnalyzeOptions::PassiveOnly();
+    what.pose = true;
+    what.max_faces = 3;  // enough to see "more than one"
+    what.eyes = session_.Config().blink_enabled;
+    // Evidence on sampled frames and on every frame that may complete a challenge.
+    what.antispoof = session_.CurrentState() == challenge::State::WaitingAction ||
+                     frames_seen_ % ctx_.config.ws_passive_every == 1;
+    auto self = shared_from_this();
+    ServerContext& ctx = ctx_;
+    const bool queued = ctx_.workers->TrySubmit([self, &ctx, what, bytes = std::move(jpeg)] {
+        const auto start = std::chrono::steady_clock::now();
+        FrameResult r;
+        auto a = ctx.engine->Analyze(bytes, what);
+        if (!a) {
+            r.error = std::string(challenge::kAErrorCouldNotDecode);
+        } else {
+            r.ok = true;
+            r.face_count = static_cast<int>(a->faces.size());
+            if (!a->faces.empty()) {
+                const FaceResult& f = a->faces[0];
+                if (f.pose) {
+                    r.yaw = f.pose->yaw;
+                    r.pitch = f.pose->pitch;
+                }
+                r.cx = (f.x1 + f.x2) / 2;
+                r.cy = (f.y1 + f.y2) / 2;
+                r.eye_dist = f.eye_dist;
+                if (f.eye_image_left && f.eye_image_right) {
+                    r.eyes_closed = (f.eye_image_left->closed + f.eye_image_right->closed) / 2;
+                }
+                if (f.antispoof) r.p_real = f.antispoof->p_real;
+            }
+            ObserveStages(ctx, a->timings_ms);
+        }
+        r.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                   .count();
+        self->post_([self, r] { self->OnResult(r); });
+    });
+    if (!queued) {
+        in_flight_ = false;
+        ctx_.metrics->Inc("liveproof_ws_frames_total", {{"outcome", "busy"}});
+        send_(R"({"type":"busy","message":"Server busy: frame dropped, keep sending"})", false);
+    }
+}
+
+void ChallengeConnection::OnResult(const FrameResult& r) {
+    in_flight_ = false;
+    ctx_.metrics->Inc("liveproof_ws_frames_total", {{"outcome", "processed"}});
+    ctx_.metrics->Observe("liveproof_ws_frame_seconds", {}, r.ms / 1000.0);
+    if (finished()) return;
+    if (!r.ok) {
+        Emit(session_.OnError(r.error));
+    } else {
+        challenge::Observation obs;
+        obs.face = r.face_count >= 1;
+        obs.face_count = r.face_count;
+        obs.yaw = r.yaw;
+        obs.pitch = r.pitch;
+        obs.eyes_closed = r.eyes_closed;
+        if (obs.face && r.face_count == 1) {
+            if (last_centre_) {
+                const float d = std::hypot(r.cx - last_centre_->first, r.cy - last_centre_->second);
+                obs.track_jump = d > kTrackJumpEyeDistances * std::max(r.eye_dist, 1.0f);
+            }
+            last_centre_ = std::make_pair(r.cx, r.cy);
+        }
+        if (r.p_real) p_real_.push_back(*r.p_real);
+        Emit(session_.OnFrame(obs));
+        if (!finished() && session_.CurrentState() == challenge::State::Verifying) {
+            // Fused evidence: the mean over sampled frames and the completing frame itself.
+            const float threshold = ctx_.config.liveness_threshold;
+            const float mean = p_real_.empty()
+                                   ? 0.f
+                                   : std::accumulate(p_real_.begin(), p_real_.end(), 0.f) /
+                                         static_cast<float>(p_real_.size());
+            const bool spoof =
+                p_real_.empty() || mean < threshold || !r.p_real || *r.p_real < threshold;
+            Emit(session_.SetPassiveVerdict(spoof));
+        }
+    }
+    if (!finished() && pending_) {
+        auto next = std::move(*pending_);
+        pending_.reset();
+        Submit(std::move(next));
+    }
+}
+
+void ChallengeConnection::Emit(const std::optional<challenge::Event>& event) {
+    if (!event || closed_) return;
+    const bool last = session_.Finished();
+    send_(challenge::ToAText(*event), last);
+    if (last) Finish(*event);
+}
+
+void ChallengeConnection::Finish(const challenge::Event& event) {
+    if (counted_end_) return;
+    counted_end_ = true;
+    pending_.reset();
+    if (event.type == challenge::EventType::Complete) {
+        ctx_.metrics->Inc("liveproof_ws_sessions_total", {{"event", "completed"}});
+    } else {
+        const std::string reason = event.reason
+                                       ? std::string(challenge::FailReasonName(*event.reason))
+                                       : std::string("unknown");
+        ctx_.metrics->Inc("liveproof_ws_sessions_total", {{"event", "failed"}, {"reason", reason}});
+    }
+}
+
+}  // namespace liveproof::server

@@ -1,0 +1,85 @@
+// One WebSocket challenge connection without the transport: messages in, A's messages out.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "challenge/challenge_session.hpp"
+#include "server/server_context.hpp"
+
+namespace liveproof::server {
+
+/// @brief Builds the challenge configuration from the server settings and the connection's
+/// query (mirrored=1). Fails with a clear message on an invalid challenge list.
+Expected<challenge::ChallengeConfig> ChallengeConfigFrom(const ServerConfig& config, bool mirrored);
+
+/// @brief WHAT THIS OBJECT REPRESENTS: the server side of one system-A WebSocket session: the
+/// challenge state machine, a latest-frame-wins mailbox (one frame in flight, one pending;
+/// a newer frame replaces the pending one and the drop is counted), passive anti-spoof evidence
+/// sampled from frames and fused into the final verdict, and one face tracked throughout.
+///
+/// THREAD SAFETY: every public function must be called on the connection's strand; inference
+/// runs on the worker pool and its result comes back through `post`, onto that strand.
+class ChallengeConnection : public std::enable_shared_from_this<ChallengeConnection> {
+  public:
+    /// @brief Sends one text message; close_after asks the transport to close once it is sent.
+    using Send = std::function<void(std::string text, bool close_after)>;
+    /// @brief Runs a function on the connection's strand.
+    using Post = std::function<void(std::function<void()>)>;
+
+    /// @brief Creates the connection; Start() sends A's "start" message.
+    static Expected<std::shared_ptr<ChallengeConnection>> Create(ServerContext& ctx, bool mirrored,
+                                                                 Send send, Post post);
+
+    /// @brief Sends "start" and starts the session clock (A starts it at accept).
+    void Start();
+    /// @brief A text message from the client ({"frame": "<base64 JPEG>"}).
+    void OnText(const std::string& message);
+    /// @brief A binary message: answered with an "error", the session goes on.
+    void OnBinary();
+    /// @brief Periodic check of the session, challenge and idle timeouts.
+    void OnTick();
+    /// @brief The socket closed (by either side): late inference results are ignored.
+    void OnClosed();
+    /// @brief True once complete or failed.
+    [[nodiscard]] bool finished() const { return session_.Finished() || closed_; }
+
+  private:
+    ChallengeConnection(ServerContext& ctx, challenge::ChallengeSession session, Send send,
+                        Post post)
+        : ctx_(ctx), session_(std::move(session)), send_(std::move(send)), post_(std::move(post)) {}
+
+    struct FrameResult {
+        bool ok = false;    // decoded and analysed
+        std::string error;  // A's error text when !ok
+        int face_count = 0;
+        float yaw = 0, pitch = 0;
+        float cx = 0, cy = 0, eye_dist = 0;
+        std::optional<float> eyes_closed;
+        std::optional<float> p_real;
+        double ms = 0;
+    };
+
+    void Submit(std::vector<std::uint8_t> jpeg);
+    void OnResult(const FrameResult& r);
+    void Emit(const std::optional<challenge::Event>& event);
+    void Finish(const challenge::Event& event);
+
+    ServerContext& ctx_;
+    challenge::ChallengeSession session_;
+    Send send_;
+    Post post_;
+    bool in_flight_ = false;
+    std::optional<std::vector<std::uint8_t>> pending_;
+    int frames_seen_ = 0;
+    std::optional<std::pair<float, float>> last_centre_;  // face centre of the last frame
+    std::vector<float> p_real_;
+    bool closed_ = false;
+    bool counted_end_ = false;
+};
+
+}  // namespace liveproof::server

@@ -1,0 +1,390 @@
+"""API keys, transport limits, admission control, CORS and graceful shutdown over real HTTP.
+
+Auth: --api-key (repeatable) and the API_KEY variable; X-API-KEY and Authorization: Bearer; the
+exact 401 body and WWW-Authenticate header; open service endpoints; /metrics protected.
+Limits: 413 for bodies over a route's cap (Content-Length and chunked), 431 for big headers,
+400 for a malformed request line, the request timeout for a stalled client, 503 beyond
+max_connections, 503 + Retry-After when the inference queue is full. CORS preflight and
+allow-list. SIGTERM lets an in-flight request finish and the process exit 0.
+After every error case the server still answers GET /healthz.
+"""
+
+import base64
+import http.client
+import socket
+import threading
+import time
+import unittest
+
+from server_harness import (T1, WOLF_VIDEO, LiveproofServer, ServerTestCase, b64_of,
+                            multipart_body, parse_raw_response, read_shared, recv_all,
+                            require_assets)
+
+KEY_1 = "secret-key-1"
+KEY_2 = "secret-key-2"
+UNAUTHORISED = {"detail": "Invalid or missing API key."}
+
+# (method, path, body, content type) for every endpoint that needs a key; tiny bodies suffice
+# because the key is checked before the body is looked at.
+PROTECTED = (
+    ("POST", "/liveness", b'{"image":"x"}', "application/json"),
+    ("POST", "/active/blink", b"", "multipart/form-data; boundary=x"),
+    ("POST", "/liveness-detection", b"", "multipart/form-data; boundary=x"),
+    ("POST", "/liveness-detection-base64", b'{"base64":"x"}', "application/json"),
+    ("POST", "/check_liveness", b"", "multipart/form-data; boundary=x"),
+    ("POST", "/check_liveness_base64", b'{"base64":"x"}', "application/json"),
+    ("GET", "/get-machine-code", None, None),
+    ("POST", "/activate-machine", b'{"license":"x"}', "application/json"),
+    ("POST", "/v1/analyze", b"x", "image/jpeg"),
+    ("GET", "/metrics", None, None),
+)
+OPEN_PATHS = ("/", "/healthz", "/readyz", "/docs", "/openapi.json")
+
+
+def call(server, endpoint, headers=None):
+    method, path, body, ctype = endpoint
+    h = dict(headers or {})
+    if ctype:
+        h["Content-Type"] = ctype
+    return server.request(method, path, body, h)
+
+
+class AuthAssertions(ServerTestCase):
+    def assert_unauthorised(self, r):
+        self.assertEqual(r.status, 401, r)
+        self.assertEqual(r.json(), UNAUTHORISED)
+        self.assertEqual(r.header("WWW-Authenticate"), "Bearer")
+
+    def assert_authorised(self, r):
+        self.assertNotEqual(r.status, 401, r)
+
+
+class AuthWithKeyFlags(AuthAssertions):
+    REQUIRED_FILES = (T1,)
+    SERVER_ARGS = ("--api-key", KEY_1, "--api-key", KEY_2)
+
+    def test_every_protected_endpoint_refuses_a_missing_key(self):
+        for endpoint in PROTECTED:
+            with self.subTest(endpoint=endpoint[1]):
+                self.assert_unauthorised(call(self.server, endpoint))
+        self.assert_still_healthy()
+
+    def test_every_protected_endpoint_accepts_x_api_key(self):
+        for endpoint in PROTECTED:
+            with self.subTest(endpoint=endpoint[1]):
+                self.assert_authorised(call(self.server, endpoint, {"X-API-KEY": KEY_1}))
+
+    def test_bearer_token_with_either_key_passes(self):
+        for key in (KEY_1, KEY_2):
+            with self.subTest(key=key):
+                r = self.server.get("/get-machine-code", {"Authorization": f"Bearer {key}"})
+                self.assertEqual(r.status, 200, r)
+
+    def test_second_key_passes_as_x_api_key(self):
+        r = self.server.get("/get-machine-code", {"X-API-KEY": KEY_2})
+        self.assertEqual(r.status, 200, r)
+
+    def test_real_request_with_key_is_answered(self):
+        r = self.server.post_json("/liveness", {"image": b64_of(T1)}, {"X-API-KEY": KEY_1})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["liveness_label"], "real")
+
+    def test_wrong_prefix_suffix_and_empty_keys_fail(self):
+        for bad in ("wrong-key-123", KEY_1[:-1], "secret-key", KEY_1 + "x", KEY_1.upper()):
+            for headers in ({"X-API-KEY": bad}, {"Authorization": f"Bearer {bad}"}):
+                with self.subTest(headers=headers):
+                    self.assert_unauthorised(self.server.get("/get-machine-code", headers))
+        self.assert_unauthorised(self.server.get("/get-machine-code", {"Authorization": KEY_1}))
+        self.assert_unauthorised(self.server.get("/get-machine-code",
+                                                 {"Authorization": "Bearer "}))
+        self.assert_still_healthy()
+
+    def test_unauthenticated_upload_is_refused_before_its_body(self):
+        with self.server.connect(timeout=3) as s:
+            s.sendall(b"POST /active/blink HTTP/1.1\r\nHost: x\r\n"
+                      b"Content-Type: multipart/form-data; boundary=x\r\n"
+                      b"Content-Length: 50000000\r\n\r\n")
+            try:
+                head = s.recv(200)
+            except socket.timeout:
+                head = b""
+        self.assertTrue(head.startswith(b"HTTP/1.1 401"), head)
+
+    def test_openapi_security_matches_what_the_server_enforces(self):
+        doc = self.server.get("/openapi.json").json()
+        for path, operations in doc["paths"].items():
+            for method, op in operations.items():
+                documented_open = op.get("security", doc.get("security")) == []
+                with self.subTest(method=method, path=path):
+                    r = self.server.request(method.upper(), path, b"" if method == "post" else None)
+                    self.assertEqual(r.status != 401, documented_open, r)
+
+    def test_service_endpoints_stay_open(self):
+        for path in OPEN_PATHS:
+            with self.subTest(path=path):
+                self.assertEqual(self.server.get(path).status, 200)
+
+    def test_metrics_needs_the_key(self):
+        self.assert_unauthorised(self.server.get("/metrics"))
+        r = self.server.get("/metrics", {"Authorization": f"Bearer {KEY_2}"})
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("liveproof_auth_failures_total", r.text())
+
+
+class AuthWithApiKeyEnvironment(AuthAssertions):
+    """System B's API_KEY variable turns auth on."""
+
+    SERVER_ENV = {"API_KEY": "env-secret-key"}
+
+    def test_api_key_env_is_required_and_accepted(self):
+        self.assert_unauthorised(self.server.get("/get-machine-code"))
+        self.assert_unauthorised(self.server.get("/get-machine-code", {"X-API-KEY": KEY_1}))
+        r = self.server.get("/get-machine-code", {"X-API-KEY": "env-secret-key"})
+        self.assertEqual(r.status, 200, r)
+        r = self.server.get("/get-machine-code", {"Authorization": "Bearer env-secret-key"})
+        self.assertEqual(r.status, 200, r)
+
+
+class BodyHeaderAndTimeoutLimits(ServerTestCase):
+    REQUIRED_FILES = (T1,)
+    REQUEST_TIMEOUT_S = 2
+    SERVER_ARGS = ("--set", "max_json_bytes=4096", "--set", "max_image_bytes=65536",
+                   "--set", "header_limit_bytes=2048",
+                   "--set", f"request_timeout_seconds={REQUEST_TIMEOUT_S}")
+
+    def test_json_body_over_cap_is_413_and_server_goes_on(self):
+        r = self.server.post_json("/liveness", {"image": "A" * 10000})
+        self.assert_error_body(r, 413, "input_too_large")
+        self.assert_still_healthy()
+
+    def test_image_upload_over_cap_is_413(self):
+        self.assertGreater(len(read_shared(T1)), 65536)
+        r = self.server.post_file("/liveness-detection", "file", T1, "image/jpeg")
+        self.assert_error_body(r, 413, "input_too_large")
+        self.assert_still_healthy()
+
+    def test_chunked_body_over_cap_is_413(self):
+        chunk = b"A" * 1000
+        request = (b"POST /liveness HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                   b"Transfer-Encoding: chunked\r\n\r\n")
+        request += b"".join(b"3e8\r\n" + chunk + b"\r\n" for _ in range(8)) + b"0\r\n\r\n"
+        status, _, body = parse_raw_response(self.server.raw_exchange(request))
+        self.assertEqual(status, 413, body)
+        self.assert_still_healthy()
+
+    def test_headers_over_cap_are_431(self):
+        r = self.server.get("/healthz", {"X-Padding": "p" * 4000})
+        self.assertEqual(r.status, 431, r)
+        self.assertEqual(r.json()["error"], "headers_too_large")
+        self.assert_still_healthy()
+
+    def test_malformed_request_line_is_400(self):
+        for junk in (b"THIS IS NOT HTTP\r\n\r\n", b"GET /healthz HTTP/1.1 extra\r\n\r\n",
+                     b"\x00\x01\x02\x03\r\n\r\n"):
+            with self.subTest(junk=junk):
+                data = self.server.raw_exchange(junk)
+                status, _, _ = parse_raw_response(data)
+                self.assertEqual(status, 400, data)
+        self.assert_still_healthy()
+
+    def test_stalled_client_is_disconnected_without_hurting_others(self):
+        with self.server.connect(timeout=15) as stalled:
+            stalled.sendall(b"POST /liveness HTTP/1.1\r\nHost: x\r\n"
+                            b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+                            b'{"image":')
+            started = time.monotonic()
+            self.assert_still_healthy()  # another client is served meanwhile
+            leftover = recv_all(stalled)
+            waited = time.monotonic() - started
+        self.assertGreater(waited, self.REQUEST_TIMEOUT_S - 0.5)
+        self.assertLess(waited, self.REQUEST_TIMEOUT_S + 5)
+        self.assertNotIn(b"200 OK", leftover)
+        self.assert_still_healthy()
+
+
+    def test_client_stalling_inside_headers_is_disconnected_after_request_timeout(self):
+        with self.server.connect(timeout=self.REQUEST_TIMEOUT_S + 5) as stalled:
+            stalled.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            started = time.monotonic()
+            try:
+                recv_all(stalled)
+            except socket.timeout:
+                pass
+            waited = time.monotonic() - started
+        self.assertLess(waited, self.REQUEST_TIMEOUT_S + 4)
+
+    def test_expect_100_continue_is_answered(self):
+        with self.server.connect(timeout=2) as s:
+            s.sendall(b"POST /liveness HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: 100\r\nExpect: 100-continue\r\n\r\n")
+            try:
+                head = s.recv(100)
+            except socket.timeout:
+                head = b""
+        self.assertTrue(head.startswith(b"HTTP/1.1 100"), head)
+
+    def test_expect_100_continue_with_oversized_body_gets_413_at_once(self):
+        with self.server.connect(timeout=5) as s:
+            s.sendall(b"POST /liveness HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: 1000000\r\nExpect: 100-continue\r\n\r\n")
+            status, _, _ = parse_raw_response(recv_all(s))
+        self.assertEqual(status, 413)
+        self.assert_still_healthy()
+
+
+class ConnectionLimit(ServerTestCase):
+    SERVER_ARGS = ("--set", "max_connections=3")
+
+    def test_connection_beyond_limit_gets_503_then_recovers(self):
+        idle = [self.server.connect() for _ in range(3)]
+        try:
+            time.sleep(0.3)  # let the server accept them
+            with self.server.connect() as extra:
+                status, headers, body = parse_raw_response(recv_all(extra))
+            self.assertEqual(status, 503, body)
+            self.assertIn("retry-after", headers)
+        finally:
+            for s in idle:
+                s.close()
+        self.assertTrue(self.wait_healthy(), "the server did not recover after the idle "
+                                             "connections closed")
+
+    def wait_healthy(self, seconds=5):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.server.is_healthy():
+                return True
+            time.sleep(0.1)
+        return False
+
+
+class AdmissionControl(ServerTestCase):
+    REQUIRED_FILES = (T1,)
+    WORKERS = 1
+    SERVER_ARGS = ("--set", "queue_capacity=1")
+    CONCURRENT = 8
+
+    def fire_concurrently(self):
+        image = read_shared(T1)
+        barrier = threading.Barrier(self.CONCURRENT)
+        results = [None] * self.CONCURRENT
+
+        def one(i):
+            conn = http.client.HTTPConnection(self.server.host, self.server.port, timeout=120)
+            try:
+                conn.connect()
+                barrier.wait()
+                conn.request("POST", "/v1/analyze", image, {"Content-Type": "image/jpeg"})
+                r = conn.getresponse()
+                results[i] = (r.status, r.getheader("Retry-After"), r.read())
+            except Exception as e:  # recorded, then reported by the assertions
+                results[i] = ("exception", repr(e), b"")
+            finally:
+                conn.close()
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(self.CONCURRENT)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return results
+
+    def test_full_queue_answers_503_with_retry_after_and_nothing_else(self):
+        results = self.fire_concurrently()
+        statuses = [r[0] for r in results]
+        self.assertTrue(set(statuses) <= {200, 503}, results)
+        self.assertIn(200, statuses)
+        self.assertIn(503, statuses)
+        for status, retry_after, body in results:
+            if status == 503:
+                self.assertEqual(retry_after, "1")
+                self.assertIn(b'"overloaded"', body)
+        self.assert_still_healthy()
+
+
+class CorsAllowList(ServerTestCase):
+    ALLOWED = "https://a.example"
+    SERVER_ARGS = ("--set", f"cors_origins={ALLOWED}", "--api-key", KEY_1)
+
+    def preflight(self, origin):
+        return self.server.request("OPTIONS", "/liveness", headers={
+            "Origin": origin, "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type, x-api-key"})
+
+    def test_preflight_from_allowed_origin_is_granted_without_a_key(self):
+        r = self.preflight(self.ALLOWED)
+        self.assertIn(r.status, (200, 204), r)
+        self.assertEqual(r.header("Access-Control-Allow-Origin"), self.ALLOWED)
+        self.assertIn("POST", r.header("Access-Control-Allow-Methods"))
+        self.assertIn("x-api-key", r.header("Access-Control-Allow-Headers").lower())
+
+    def test_preflight_from_other_origin_gets_no_allow_origin(self):
+        r = self.preflight("https://evil.example")
+        self.assertIsNone(r.header("Access-Control-Allow-Origin"))
+
+    def test_simple_request_from_allowed_origin_carries_allow_origin(self):
+        r = self.server.get("/healthz", {"Origin": self.ALLOWED})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.header("Access-Control-Allow-Origin"), self.ALLOWED)
+        self.assertIsNone(self.server.get("/healthz", {"Origin": "https://b.example"})
+                          .header("Access-Control-Allow-Origin"))
+
+    def test_error_responses_also_carry_allow_origin(self):
+        r = self.server.get("/get-machine-code", {"Origin": self.ALLOWED})
+        self.assertEqual(r.status, 401, r)
+        self.assertEqual(r.header("Access-Control-Allow-Origin"), self.ALLOWED)
+
+
+class GracefulShutdown(unittest.TestCase):
+    """SIGTERM while /active/blink runs: the request completes with 200 and the exit is 0."""
+
+    def setUp(self):
+        require_assets(WOLF_VIDEO)
+
+    def test_in_flight_request_completes_after_sigterm(self):
+        server = LiveproofServer().start()
+        try:
+            worker, result = self.start_blink(server)
+            self.assertTrue(self.wait_until_queued(server), "the blink job never started")
+            server.terminate()
+            worker.join(timeout=120)
+            self.assertFalse(worker.is_alive(), "the in-flight request never finished")
+            status, body = result["status"], result["body"]
+            self.assertEqual(status, 200, (result, server.log()))
+            self.assertIn(b'"active_passed":true', body)
+            self.assertEqual(server.wait_exit(), 0, server.log())
+            self.assert_refuses_connections(server)
+        finally:
+            server.stop()
+
+    def start_blink(self, server):
+        body, ctype = multipart_body({"video": ("v.mp4", read_shared(WOLF_VIDEO), "video/mp4")})
+        result = {}
+
+        def run():
+            try:
+                r = server.post_raw("/active/blink", body, ctype, timeout=180)
+                result.update(status=r.status, body=r.body)
+            except Exception as e:  # reported by the test through result
+                result.update(status=repr(e), body=b"")
+
+        worker = threading.Thread(target=run)
+        worker.start()
+        return worker, result
+
+    def wait_until_queued(self, server, seconds=20):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            r = server.get("/readyz")
+            if r.status == 200 and r.json()["queue_depth"] >= 1:
+                return True
+            time.sleep(0.05)
+        return False
+
+    def assert_refuses_connections(self, server):
+        with self.assertRaises(OSError):
+            socket.create_connection((server.host, server.port), timeout=2).close()
+
+
+if __name__ == "__main__":
+    unittest.main()

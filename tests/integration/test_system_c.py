@@ -1,0 +1,279 @@
+"""System C front door over real HTTP (docs/compat.md §3, §4 "C").
+
+The four detection endpoints (/liveness-detection and /check_liveness with multipart `file`,
+/liveness-detection-base64 and /check_liveness_base64 with JSON `base64`): exact keys and types
+of face_state and of each face, the result strings (Real, Spoof, No face, Multiple face,
+Failed to open file) and their null rules, quality/luminance bands; GET /get-machine-code;
+POST /activate-machine's two-element array. With a licence public key configured: 403 before
+activation, activationStatus -1 (invalid) and -3 (expired), then 0 with a valid Ed25519 licence
+signed here with the openssl CLI, after which detection works.
+"""
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import unittest
+
+from server_harness import (F2, NO_FACE, T1, TWO_FACES, ServerTestCase, b64_of)
+
+FACE_STATE_KEYS = {"is_not_front", "is_occluded", "eye_closed", "mouth_opened",
+                   "is_boundary_face", "is_small", "quality", "luminance", "result",
+                   "liveness_score"}
+FACE_STATE_FLAGS = ("is_not_front", "is_occluded", "eye_closed", "mouth_opened",
+                    "is_boundary_face", "is_small")
+FACE_INT_KEYS = ("x1", "y1", "x2", "y2")
+FACE_FLOAT_KEYS = ("liveness", "yaw", "roll", "pitch", "face_quality", "face_luminance",
+                   "eye_dist", "left_eye_closed", "right_eye_closed", "face_occlusion",
+                   "mouth_opened")
+FACE_KEYS = set(FACE_INT_KEYS) | set(FACE_FLOAT_KEYS) | {"landmark_68"}
+
+MULTIPART_ENDPOINTS = ("/liveness-detection", "/check_liveness")
+BASE64_ENDPOINTS = ("/liveness-detection-base64", "/check_liveness_base64")
+ALL_ENDPOINTS = MULTIPART_ENDPOINTS + BASE64_ENDPOINTS
+GARBAGE = bytes(range(256)) * 8
+
+
+def detect(server, endpoint, relative=None, data=None):
+    """Posts an image (a shared file or raw bytes) the way the endpoint expects."""
+    if endpoint in BASE64_ENDPOINTS:
+        text = b64_of(relative) if relative else base64.b64encode(data).decode()
+        return server.post_json(endpoint, {"base64": text})
+    if relative:
+        return server.post_file(endpoint, "file", relative, "image/jpeg")
+    return server.post_multipart(endpoint, {"file": ("upload.jpg", data, "image/jpeg")})
+
+
+class SystemCAssertions(ServerTestCase):
+    """Shape checks shared by the System C test classes."""
+
+    def assert_c_answer(self, r):
+        self.assertEqual(r.status, 200, r)
+        body = r.json()
+        self.assertEqual(set(body), {"face_state", "faces"}, body)
+        self.assertEqual(set(body["face_state"]), FACE_STATE_KEYS)
+        self.assertIsInstance(body["faces"], list)
+        return body
+
+    def assert_face_shape(self, face):
+        self.assertEqual(set(face), FACE_KEYS, face)
+        for key in FACE_INT_KEYS:
+            self.assertIs(type(face[key]), int, key)
+        for key in FACE_FLOAT_KEYS:
+            self.assertIs(type(face[key]), float, key)
+        self.assertLess(face["x1"], face["x2"])
+        self.assertLess(face["y1"], face["y2"])
+        self.assertEqual(len(face["landmark_68"]), 68)
+        for point in face["landmark_68"]:
+            self.assertEqual(set(point), {"x", "y"})
+            self.assertIsInstance(point["x"], float)
+            self.assertIsInstance(point["y"], float)
+
+    def assert_single_face_state(self, state, face):
+        for key in FACE_STATE_FLAGS:
+            self.assertIs(type(state[key]), bool, key)
+        self.assertIn(state["quality"], {"Low", "Medium", "High"})
+        self.assertIn(state["luminance"], {"Dark", "Normal", "Light"})
+        self.assertIsInstance(state["liveness_score"], float)
+        self.assertAlmostEqual(state["liveness_score"], face["liveness"], places=6)
+        self.assertEqual(state["result"], "Real" if face["liveness"] > 0.7 else "Spoof")
+
+    def assert_only_result(self, state, result):
+        self.assertEqual(state["result"], result)
+        for key in FACE_STATE_KEYS - {"result"}:
+            self.assertIsNone(state[key], key)
+
+
+class SystemCDetection(SystemCAssertions):
+    REQUIRED_FILES = (T1, F2, NO_FACE, TWO_FACES)
+
+    def test_real_face_is_real_on_every_endpoint(self):
+        for endpoint in ALL_ENDPOINTS:
+            with self.subTest(endpoint=endpoint):
+                body = self.assert_c_answer(detect(self.server, endpoint, T1))
+                self.assertEqual(len(body["faces"]), 1)
+                self.assert_face_shape(body["faces"][0])
+                self.assert_single_face_state(body["face_state"], body["faces"][0])
+                self.assertEqual(body["face_state"]["result"], "Real")
+
+    def test_spoof_is_spoof_on_every_endpoint(self):
+        for endpoint in ALL_ENDPOINTS:
+            with self.subTest(endpoint=endpoint):
+                body = self.assert_c_answer(detect(self.server, endpoint, F2))
+                self.assertEqual(len(body["faces"]), 1)
+                self.assert_face_shape(body["faces"][0])
+                self.assert_single_face_state(body["face_state"], body["faces"][0])
+                self.assertEqual(body["face_state"]["result"], "Spoof")
+
+    def test_no_face_has_only_result_and_empty_faces(self):
+        for endpoint in ("/liveness-detection", "/liveness-detection-base64"):
+            with self.subTest(endpoint=endpoint):
+                body = self.assert_c_answer(detect(self.server, endpoint, NO_FACE))
+                self.assert_only_result(body["face_state"], "No face")
+                self.assertEqual(body["faces"], [])
+
+    def test_two_faces_have_only_result_but_both_faces_listed(self):
+        for endpoint in ("/check_liveness", "/check_liveness_base64"):
+            with self.subTest(endpoint=endpoint):
+                body = self.assert_c_answer(detect(self.server, endpoint, TWO_FACES))
+                self.assert_only_result(body["face_state"], "Multiple face")
+                self.assertEqual(len(body["faces"]), 2)
+                for face in body["faces"]:
+                    self.assert_face_shape(face)
+
+    def test_garbage_bytes_are_200_failed_to_open_file(self):
+        for endpoint in ALL_ENDPOINTS:
+            with self.subTest(endpoint=endpoint):
+                body = self.assert_c_answer(detect(self.server, endpoint, data=GARBAGE))
+                self.assert_only_result(body["face_state"], "Failed to open file")
+                self.assertEqual(body["faces"], [])
+        self.assert_still_healthy()
+
+    def test_invalid_base64_is_200_failed_to_open_file(self):
+        r = self.server.post_json("/liveness-detection-base64", {"base64": "%%% not base64 %%%"})
+        body = self.assert_c_answer(r)
+        self.assert_only_result(body["face_state"], "Failed to open file")
+        self.assertEqual(body["faces"], [])
+
+    def test_missing_file_field_is_400(self):
+        fields = {"image": ("a.jpg", b"x", "image/jpeg")}
+        r = self.server.post_multipart("/liveness-detection", fields)
+        self.assertEqual(r.status, 400, r)
+        self.assert_still_healthy()
+
+    def test_missing_base64_key_is_400(self):
+        r = self.server.post_json("/check_liveness_base64", {"image": b64_of(T1)})
+        self.assertEqual(r.status, 400, r)
+        self.assert_still_healthy()
+
+    def test_machine_code_is_a_stable_string(self):
+        first = self.server.get("/get-machine-code")
+        self.assertEqual(first.status, 200, first)
+        body = first.json()
+        self.assertEqual(set(body), {"machineCode"})
+        self.assertIsInstance(body["machineCode"], str)
+        self.assertTrue(body["machineCode"])
+        self.assertEqual(self.server.get("/get-machine-code").json(), body)
+
+    def test_activate_machine_without_enforcement_is_two_element_array(self):
+        r = self.server.post_json("/activate-machine", {"license": "anything"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json(), [{"activationStatus": 0}, {"initStatus": 0}])
+
+    def test_activate_machine_without_license_key_is_400(self):
+        r = self.server.post_json("/activate-machine", {"licence": "x"})
+        self.assertEqual(r.status, 400, r)
+        self.assert_still_healthy()
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+class Ed25519Signer:
+    """An Ed25519 keypair made and used through the openssl CLI (the standard library has none)."""
+
+    def __init__(self, workdir):
+        self.workdir = workdir
+        self.key = os.path.join(workdir, f"key{len(os.listdir(workdir))}.pem")
+        self._openssl("genpkey", "-algorithm", "ed25519", "-out", self.key)
+
+    def _openssl(self, *args, data=None):
+        done = subprocess.run(["openssl", *args], input=data, capture_output=True, check=True,
+                              timeout=30)
+        return done.stdout
+
+    def public_key_b64(self):
+        """Standard base64 of the 32 raw public-key bytes (the tail of the DER SPKI)."""
+        der = self._openssl("pkey", "-in", self.key, "-pubout", "-outform", "DER")
+        return base64.b64encode(der[-32:]).decode("ascii")
+
+    def sign(self, payload):
+        path = os.path.join(self.workdir, "payload.bin")
+        with open(path, "wb") as f:
+            f.write(payload)
+        return self._openssl("pkeyutl", "-sign", "-inkey", self.key, "-rawin", "-in", path)
+
+    def licence(self, machine_code, expires):
+        payload = json.dumps({"machine_code": machine_code, "expires": int(expires)}).encode()
+        return b64url(payload) + "." + b64url(self.sign(payload))
+
+
+class SystemCLicenceEnforced(SystemCAssertions):
+    """A server started with --set licence_public_key=<key>: C's activation flow."""
+
+    REQUIRED_FILES = (T1,)
+
+    @classmethod
+    def setUpClass(cls):
+        if shutil.which("openssl") is None:
+            raise unittest.SkipTest("openssl CLI not found: needed to sign Ed25519 licences")
+        cls.workdir = tempfile.mkdtemp(prefix="liveproof-licence-")
+        try:
+            cls.signer = Ed25519Signer(cls.workdir)
+            cls.other_signer = Ed25519Signer(cls.workdir)
+        except subprocess.CalledProcessError as e:
+            raise unittest.SkipTest(f"openssl cannot make Ed25519 keys: {e.stderr!r}")
+        cls.SERVER_ARGS = ("--set", "licence_public_key=" + cls.signer.public_key_b64())
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            shutil.rmtree(cls.workdir, ignore_errors=True)
+
+    def machine_code(self):
+        return self.server.get("/get-machine-code").json()["machineCode"]
+
+    def activate(self, licence):
+        r = self.server.post_json("/activate-machine", {"license": licence})
+        self.assertEqual(r.status, 200, r)
+        body = r.json()
+        self.assertIsInstance(body, list)
+        self.assertEqual(len(body), 2)
+        self.assertEqual(body[1], {"initStatus": 0})
+        self.assertEqual(set(body[0]), {"activationStatus"})
+        return body[0]["activationStatus"]
+
+    def test_garbage_licence_is_minus_one(self):
+        self.assertEqual(self.activate("not-a-licence"), -1)
+
+    def test_licence_signed_by_another_key_is_minus_one(self):
+        licence = self.other_signer.licence(self.machine_code(), time.time() + 3600)
+        self.assertEqual(self.activate(licence), -1)
+
+    def test_licence_for_another_machine_is_minus_one(self):
+        licence = self.signer.licence("LP1-someone-else", time.time() + 3600)
+        self.assertEqual(self.activate(licence), -1)
+
+    def test_tampered_payload_is_minus_one(self):
+        good = self.signer.licence(self.machine_code(), time.time() + 3600)
+        forged_payload = b64url(json.dumps({"machine_code": self.machine_code(),
+                                            "expires": 4102444800}).encode())
+        self.assertEqual(self.activate(forged_payload + "." + good.split(".")[1]), -1)
+
+    def test_expired_licence_is_minus_three(self):
+        licence = self.signer.licence(self.machine_code(), time.time() - 60)
+        self.assertEqual(self.activate(licence), -3)
+
+    def test_activation_flow_unlocks_detection(self):
+        # Before a valid licence every detection endpoint refuses with 403 not_activated
+        # (the invalid and expired licences of the other tests never activate the server).
+        for endpoint in ALL_ENDPOINTS:
+            with self.subTest(endpoint=endpoint):
+                self.assert_error_body(detect(self.server, endpoint, T1), 403, "not_activated")
+        licence = self.signer.licence(self.machine_code(), time.time() + 3600)
+        self.assertEqual(self.activate(licence), 0)
+        for endpoint in ALL_ENDPOINTS:
+            with self.subTest(endpoint=endpoint, activated=True):
+                body = self.assert_c_answer(detect(self.server, endpoint, T1))
+                self.assertEqual(body["face_state"]["result"], "Real")
+
+
+if __name__ == "__main__":
+    unittest.main()
