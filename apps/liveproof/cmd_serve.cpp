@@ -44,6 +44,14 @@ void DescribeMetrics(server::MetricsRegistry& m) {
     m.Describe("liveproof_auth_failures_total", MetricType::Counter,
                "Requests refused for a missing or wrong API key");
     m.Describe("liveproof_uptime_seconds", MetricType::Gauge, "Seconds since the server started");
+    m.Describe(
+        "liveproof_ws_sessions_total", MetricType::Counter,
+        "WebSocket challenge sessions by event (started, completed, failed by reason, refused, "
+        "abandoned)");
+    m.Describe("liveproof_ws_frames_total", MetricType::Counter,
+               "WebSocket frames by outcome (processed, dropped by latest-frame-wins, busy)");
+    m.Describe("liveproof_ws_frame_seconds", MetricType::Histogram,
+               "Per-frame analysis latency on /ws");
 }
 
 int Serve(const ServeFlags& flags) {
