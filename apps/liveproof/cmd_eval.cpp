@@ -5,7 +5,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -19,6 +21,7 @@
 #include "commands.hpp"
 #include "eval/labels_csv.hpp"
 #include "eval/metrics.hpp"
+#include "eval/report_html.hpp"
 
 namespace liveproof::cli {
 
@@ -62,6 +65,7 @@ struct EvalFlags {
     std::vector<std::string> tasks = kAllTasks;
     double threshold = 0.5;
     bool json = false;
+    std::string report;  // HTML report path ("" = none)
     std::vector<std::string> threshold_for;
     double crop_pad = kDefaultCropPad;
     std::string crop_border = kDefaultCropBorder;
@@ -466,6 +470,36 @@ void PrintTally(std::ostream& out, const std::string& name, const AccuracyTally&
     m.Print(out);
 }
 
+/// Current UTC time as "2024-05-01 12:34:56 UTC", for the report header.
+std::string UtcNow() {
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    return buf;
+}
+
+/// Writes the whole page to a temporary file, then renames it, so a failed run never leaves a
+/// half-written report that looks complete.
+Expected<void> WriteTextFile(const fs::path& path, const std::string& text) {
+    const fs::path tmp = path.string() + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        if (!out) return MakeError(ErrorCode::InvalidArgument, "cannot write " + tmp.string());
+        out << text;
+        out.flush();
+        if (!out) return MakeError(ErrorCode::InvalidArgument, "cannot write " + tmp.string());
+    }
+    std::error_code ec;
+    fs::rename(tmp, path, ec);
+    if (ec) {
+        fs::remove(tmp, ec);
+        return MakeError(ErrorCode::InvalidArgument, "cannot write " + path.string());
+    }
+    return {};
+}
+
 json TallyToJson(const AccuracyTally& t) {
     json misses = json::array();
     for (const auto& x : t.misses) {
@@ -509,6 +543,7 @@ int RunEval(const EvalFlags& flags) {
 
     // Groups: each anti-spoofing task, their union, then every source on its own.
     std::vector<AntispoofReport> groups;
+    std::vector<std::vector<AntispoofItem>> group_items;  // the scores behind each group
     std::vector<AntispoofItem> all;
     std::map<std::string, std::vector<AntispoofItem>> by_source;
     for (const std::string& task : {std::string("antispoof"), std::string("antispoof_crop")}) {
@@ -516,6 +551,7 @@ int RunEval(const EvalFlags& flags) {
         if (it == c.antispoof.end()) continue;
         groups.push_back(eval::EvaluateAntispoof(task, it->second, flags.threshold, kAttackTypes,
                                                  kBpcerTargets, kApcerTargets));
+        group_items.push_back(it->second);
         for (const auto& item : it->second) {
             all.push_back(item);
             by_source[item.source].push_back(item);
@@ -524,6 +560,7 @@ int RunEval(const EvalFlags& flags) {
     if (c.antispoof.size() > 1) {
         groups.push_back(eval::EvaluateAntispoof("all anti-spoofing rows", all, flags.threshold,
                                                  kAttackTypes, kBpcerTargets, kApcerTargets));
+        group_items.push_back(all);
     }
     std::vector<AntispoofReport> sources;
     for (const auto& [source, items] : by_source) {
@@ -535,6 +572,7 @@ int RunEval(const EvalFlags& flags) {
 
     // Calibration on the excluded set of each group.
     json calib_json = json::array();
+    std::vector<eval::ReportCalibration> calib_report;
     std::ostringstream calib_text;
     for (const auto& cal : calibrations) {
         for (const std::string& task :
@@ -564,10 +602,46 @@ int RunEval(const EvalFlags& flags) {
                                   {"threshold_text", Num(t, 6)},
                                   {"max_apcer", JNum(apcer)},
                                   {"bpcer", JNum(bpcer)}});
+            calib_report.push_back({task, cal.metric, cal.value, t, apcer, bpcer});
             calib_text << "  " << task << ": threshold for " << cal.metric
                        << " <= " << Pct(cal.value) << " is " << Num(t, 6) << " (APCER "
                        << Pct(apcer) << ", BPCER " << Pct(bpcer) << ")\n";
         }
+    }
+
+    if (!flags.report.empty()) {
+        eval::ReportData d;
+        d.settings = {.labels = flags.labels,
+                      .root = flags.root,
+                      .date = UtcNow(),
+                      .detector = flags.common.detector,
+                      .detect_max_side = engine->options().detect_max_side,
+                      .threshold = flags.threshold,
+                      .crop_pad = flags.crop_pad,
+                      .crop_border = flags.crop_border,
+                      .files = c.items.size(),
+                      .seconds = seconds};
+        // With both tasks present the last group is their union (see above).
+        const bool has_union = c.antispoof.size() > 1;
+        for (std::size_t i = 0; i < groups.size(); ++i) {
+            d.groups.push_back({groups[i], group_items[i], has_union && i + 1 == groups.size()});
+        }
+        d.sources = sources;
+        d.calibration = calib_report;
+        d.pose = pose;
+        d.roll_mae_if_sign_flipped = roll_flipped;
+        for (std::size_t i = 0; i < c.pose_pairs.size(); ++i) {
+            d.poses.push_back({c.pose_files[i], c.pose_pairs[i]});
+        }
+        d.pose_no_face = c.pose_no_face;
+        d.tallies = c.tallies;
+        d.errors = c.errors;
+        const auto written = WriteTextFile(flags.report, eval::RenderReportHtml(d));
+        if (!written) {
+            std::cerr << "liveproof eval: " << written.error().detail << "\n";
+            return 1;
+        }
+        std::cerr << "eval: report written to " << flags.report << "\n";
     }
 
     if (flags.json) {
@@ -655,6 +729,8 @@ void RegisterEval(CLI::App& root) {
     cmd->add_option("--threshold", flags->threshold, "P(real) at or above which a face is live")
         ->check(CLI::Range(0.0, 1.0));
     cmd->add_flag("--json", flags->json, "One JSON document instead of text tables");
+    cmd->add_option("--report", flags->report,
+                    "Also write a self-contained HTML report (tables and charts) to this file");
     cmd->add_option("--threshold-for", flags->threshold_for,
                     "Calibrate: threshold meeting BPCER=x or APCER=x (x as 0.05 or 5%)");
     cmd->add_option("--crop-pad", flags->crop_pad,
