@@ -112,6 +112,18 @@ void AddServiceRoutes(Router& router, ServerContext& ctx) {
                     reply(StaticFile(ctx.config.web_root, "docs/" + rel));
                 },
                 /*prefix=*/true});
+    // The demo page of the WebSocket challenge and its client module (web/test.html,
+    // web/liveness-client.js), open like /docs: it holds no data and needs no key to load.
+    router.Add(
+        {"GET", "/test", "test_page", false, BodyClass::Small, [&ctx](HttpRequest&&, Reply reply) {
+             reply(StaticFile(ctx.config.web_root, "test/index.html"));
+         }});
+    router.Add({"GET", "/test/", "test_page", false, BodyClass::Small,
+                [&ctx](HttpRequest&& req, Reply reply) {
+                    const std::string rel = req.path.size() > 6 ? req.path.substr(6) : "index.html";
+                    reply(StaticFile(ctx.config.web_root, "test/" + rel));
+                },
+                /*prefix=*/true});
 }
 
 }  // namespace liveproof::server::api
