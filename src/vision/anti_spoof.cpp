@@ -5,6 +5,8 @@
 #include <cmath>
 #include <opencv2/imgproc.hpp>
 
+#include "vision/onnx_net.hpp"
+
 namespace liveproof::vision {
 
 namespace {
@@ -12,10 +14,6 @@ constexpr int kInput = 80;
 constexpr float kScaleV2 = 2.7f;
 constexpr float kScaleV1se = 4.0f;
 constexpr int kRealClass = 1;
-
-cv::dnn::Net LoadNet(const std::vector<std::uint8_t>& onnx) {
-    return cv::dnn::readNetFromONNX(reinterpret_cast<const char*>(onnx.data()), onnx.size());
-}
 }  // namespace
 
 cv::Rect SilentFacePatch(const cv::Rect& box, int image_w, int image_h, float s) {
@@ -48,14 +46,11 @@ cv::Rect SilentFacePatch(const cv::Rect& box, int image_w, int image_h, float s)
 
 Expected<AntiSpoof> AntiSpoof::Create(const std::vector<std::uint8_t>& v2_onnx,
                                       const std::vector<std::uint8_t>& v1se_onnx) {
-    try {
-        cv::dnn::Net v2 = LoadNet(v2_onnx);
-        cv::dnn::Net v1se = LoadNet(v1se_onnx);
-        if (v2.empty() || v1se.empty()) throw cv::Exception();
-        return AntiSpoof(std::move(v2), std::move(v1se));
-    } catch (const cv::Exception&) {
-        return MakeError(ErrorCode::ModelCorrupt, "MiniFASNet ONNX could not be loaded");
-    }
+    auto v2 = LoadOnnxNet(v2_onnx, "MiniFASNetV2");
+    if (!v2) return Unexpected{v2.error()};
+    auto v1se = LoadOnnxNet(v1se_onnx, "MiniFASNetV1SE");
+    if (!v1se) return Unexpected{v1se.error()};
+    return AntiSpoof(std::move(*v2), std::move(*v1se));
 }
 
 std::array<float, 3> AntiSpoof::Forward(cv::dnn::Net& net, const cv::Mat& bgr, const cv::Rect& box,

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "vision/geometry.hpp"
+#include "vision/onnx_net.hpp"
 
 namespace liveproof::vision {
 
@@ -14,14 +15,9 @@ constexpr int kPoints = 468;
 }  // namespace
 
 Expected<FaceMesh> FaceMesh::Create(const std::vector<std::uint8_t>& onnx) {
-    try {
-        cv::dnn::Net net =
-            cv::dnn::readNetFromONNX(reinterpret_cast<const char*>(onnx.data()), onnx.size());
-        if (net.empty()) throw cv::Exception();
-        return FaceMesh(std::move(net));
-    } catch (const cv::Exception&) {
-        return MakeError(ErrorCode::ModelCorrupt, "Face Mesh ONNX could not be loaded");
-    }
+    auto net = LoadOnnxNet(onnx, "Face Mesh");
+    if (!net) return Unexpected{net.error()};
+    return FaceMesh(std::move(*net));
 }
 
 MeshResult FaceMesh::Run(const cv::Mat& bgr, const Detection& face) {

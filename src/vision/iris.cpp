@@ -5,6 +5,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "vision/geometry.hpp"
+#include "vision/onnx_net.hpp"
 
 namespace liveproof::vision {
 
@@ -16,14 +17,9 @@ float Dist(cv::Point2f a, cv::Point2f b) { return static_cast<float>(cv::norm(a 
 }  // namespace
 
 Expected<Iris> Iris::Create(const std::vector<std::uint8_t>& onnx) {
-    try {
-        cv::dnn::Net net =
-            cv::dnn::readNetFromONNX(reinterpret_cast<const char*>(onnx.data()), onnx.size());
-        if (net.empty()) throw cv::Exception();
-        return Iris(std::move(net));
-    } catch (const cv::Exception&) {
-        return MakeError(ErrorCode::ModelCorrupt, "Iris ONNX could not be loaded");
-    }
+    auto net = LoadOnnxNet(onnx, "Iris");
+    if (!net) return Unexpected{net.error()};
+    return Iris(std::move(*net));
 }
 
 IrisEye Iris::Run(const cv::Mat& bgr, cv::Point2f a, cv::Point2f b, bool flip) {
