@@ -3,6 +3,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <numeric>
@@ -20,9 +21,13 @@ double NowSeconds() {
         .count();
 }
 
-// A face centre moving more than this many eye distances between processed frames is treated
-// as a different face (a swap in front of the camera), not as head movement.
+// A face centre moving more than this many eye distances per kTrackJumpWindowS between analysed
+// frames is treated as a different face (a swap in front of the camera), not as head movement.
+// The allowance grows with the time between analysed frames (dropped frames under load, slow
+// clients: a real head turn moves the box ~75 px in 0.6 s), up to kTrackJumpMaxScale times.
 constexpr float kTrackJumpEyeDistances = 1.5f;
+constexpr double kTrackJumpWindowS = 0.25;
+constexpr float kTrackJumpMaxScale = 3.0f;
 
 }  // namespace
 
@@ -183,11 +188,18 @@ void ChallengeConnection::OnResult(const FrameResult& r) {
         obs.pitch = r.pitch;
         obs.eyes_closed = r.eyes_closed;
         if (obs.face && r.face_count == 1) {
+            const double now = NowSeconds();
             if (last_centre_) {
                 const float d = std::hypot(r.cx - last_centre_->first, r.cy - last_centre_->second);
-                obs.track_jump = d > kTrackJumpEyeDistances * std::max(r.eye_dist, 1.0f);
+                // A turning head shrinks its eye distance: judge against the larger of the two.
+                const float eye = std::max({r.eye_dist, last_eye_dist_, 1.0f});
+                const auto gap = static_cast<float>((now - last_time_) / kTrackJumpWindowS);
+                obs.track_jump =
+                    d > kTrackJumpEyeDistances * eye * std::clamp(gap, 1.0f, kTrackJumpMaxScale);
             }
             last_centre_ = std::make_pair(r.cx, r.cy);
+            last_eye_dist_ = r.eye_dist;
+            last_time_ = now;
         }
         if (r.p_real) p_real_.push_back(*r.p_real);
         Emit(session_.OnFrame(obs));

@@ -77,6 +77,8 @@ class ChallengeConnection : public std::enable_shared_from_this<ChallengeConnect
     std::optional<std::vector<std::uint8_t>> pending_;
     int frames_seen_ = 0;
     std::optional<std::pair<float, float>> last_centre_;  // face centre of the last frame
+    float last_eye_dist_ = 0;                             // its eye distance
+    double last_time_ = 0;                                // when it was analysed (s)
     std::vector<float> p_real_;
     bool closed_ = false;
     bool counted_end_ = false;
