@@ -11,7 +11,9 @@
 #include "engine/pipeline.hpp"
 #include "engine/result_json.hpp"
 #include "liveproof/engine.hpp"
+#include "media/base64.hpp"
 #include "media/decode.hpp"
+#include "server/multipart.hpp"
 #include "vision/attributes.hpp"
 #include "vision/head_pose.hpp"
 
@@ -160,6 +162,36 @@ void BM_JsonEncode(benchmark::State& state) {
     for (auto _ : state) benchmark::DoNotOptimize(ImageAnalysisToJson(a).dump());
 }
 BENCHMARK(BM_JsonEncode)->Unit(benchmark::kMicrosecond);
+
+// The multipart upload of the same JPEG (system C's /liveness-detection body), parsed whole.
+void BM_MultipartParse(benchmark::State& state) {
+    auto& f = Fixture::Get();
+    const std::string boundary = "----liveproofBoundary7MA4YWxkTrZu0gW";
+    std::string body =
+        "--" + boundary +
+        "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"frame.jpg\"\r\n"
+        "Content-Type: image/jpeg\r\n\r\n";
+    body.append(f.jpeg.begin(), f.jpeg.end());
+    body += "\r\n--" + boundary + "--\r\n";
+    const std::string content_type = "multipart/form-data; boundary=" + boundary;
+    for (auto _ : state) {
+        auto b = server::MultipartBoundary(content_type);
+        benchmark::DoNotOptimize(server::ParseMultipart(body, *b));
+    }
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
+                            static_cast<std::int64_t>(body.size()));
+}
+BENCHMARK(BM_MultipartParse)->Unit(benchmark::kMicrosecond);
+
+// Base64 decoding of the same JPEG (system B's /liveness body).
+void BM_Base64Decode(benchmark::State& state) {
+    auto& f = Fixture::Get();
+    const std::string text = media::EncodeBase64(f.jpeg);
+    for (auto _ : state) benchmark::DoNotOptimize(media::DecodeBase64(text, 1 << 24));
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
+                            static_cast<std::int64_t>(text.size()));
+}
+BENCHMARK(BM_Base64Decode)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace liveproof::bench

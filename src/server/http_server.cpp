@@ -275,7 +275,9 @@ class Session : public std::enable_shared_from_this<Session> {
         }
         // A request without a valid key is refused before its body is read (and the connection
         // closed), so that unauthenticated clients cannot make the server buffer uploads.
-        if (!server_.router.AuthorisedEarly(std::string(req.method_string()), probe.path,
+        // (WebSocket upgrades are checked in Upgrade(), which also accepts ?api_key=.)
+        if (!websocket::is_upgrade(req) &&
+            !server_.router.AuthorisedEarly(std::string(req.method_string()), probe.path,
                                             std::string(req["X-API-KEY"]),
                                             std::string(req[http::field::authorization]))) {
             server_.ctx.metrics->Inc("liveproof_auth_failures_total", {{"route", "early"}});

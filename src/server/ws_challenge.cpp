@@ -134,7 +134,7 @@ void ChallengeConnection::Submit(std::vector<std::uint8_t> jpeg) {
     what.eyes = session_.Config().blink_enabled;
     // Evidence on sampled frames and on every frame that may complete a challenge.
     what.antispoof = session_.CurrentState() == challenge::State::WaitingAction ||
-                     frames_seen_ % ctx_.config.ws_passive_every == 1;
+                     (frames_seen_ - 1) % ctx_.config.ws_passive_every == 0;
     auto self = shared_from_this();
     ServerContext& ctx = ctx_;
     const bool queued = ctx_.workers->TrySubmit([self, &ctx, what, bytes = std::move(jpeg)] {

@@ -367,10 +367,28 @@ class LiveHeadTurnFlow(ServerTestCase, ProtocolAssertions):
                      - metric(before, "liveproof_ws_frames_total", outcome="processed"))
         print(f"[realtime 30 fps] processed {processed:.0f}, dropped {dropped:.0f}",
               file=sys.stderr)
-        self.assertGreater(dropped, 0, "30 fps must outrun the engine: latest-frame-wins drops")
         # one reply per processed frame at most (plus start); nothing queued behind
         replies = len(log.messages) - 1
         self.assertLessEqual(replies, processed + 1)
+        # Whether 30 fps outruns the engine depends on the machine; a burst always does: with one
+        # frame in flight and one pending per session, 12 frames sent at once leave at least 9
+        # stale ones replaced (latest frame wins), and never more than 3 replies.
+        burst_before = scrape(self.server)
+        client = open_ws(self.server)
+        try:
+            json.loads(client.recv())  # start
+            for frame in frames[:12]:
+                client.send(json.dumps({"frame": frame}))
+            time.sleep(2.0)
+        finally:
+            client.close()
+        burst_after = scrape(self.server)
+        burst_dropped = (metric(burst_after, "liveproof_ws_frames_total", outcome="dropped")
+                         - metric(burst_before, "liveproof_ws_frames_total", outcome="dropped"))
+        burst_processed = (metric(burst_after, "liveproof_ws_frames_total", outcome="processed")
+                           - metric(burst_before, "liveproof_ws_frames_total", outcome="processed"))
+        self.assertGreaterEqual(burst_dropped, 9, (burst_dropped, burst_processed))
+        self.assertLessEqual(burst_processed, 3, (burst_dropped, burst_processed))
 
     def test_2_stop_and_wait_completes(self):
         frames = video_frames(HEADTURN_VIDEO)

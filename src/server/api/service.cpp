@@ -112,6 +112,15 @@ void AddServiceRoutes(Router& router, ServerContext& ctx) {
                     reply(StaticFile(ctx.config.web_root, "docs/" + rel));
                 },
                 /*prefix=*/true});
+    // A plain GET on the WebSocket endpoint (no Upgrade header): the key is checked like any
+    // protected route, then the client is told what /ws expects.
+    router.Add({"GET", "/ws", "ws_plain", true, BodyClass::Small, [](HttpRequest&&, Reply reply) {
+                    HttpResponse r = HttpResponse::Error(
+                        426, "upgrade_required",
+                        "/ws is a WebSocket endpoint: connect with Upgrade: websocket");
+                    r.headers.emplace_back("Upgrade", "websocket");
+                    reply(std::move(r));
+                }});
     // The demo page of the WebSocket challenge and its client module (web/test.html,
     // web/liveness-client.js), open like /docs: it holds no data and needs no key to load.
     router.Add(
