@@ -3,7 +3,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
+
+#include "liveproof/types.hpp"
 
 namespace liveproof {
 
@@ -58,16 +61,26 @@ struct EngineOptions {
     AttributeOptions attributes;      ///< score mappings and flags
 };
 
+/// @brief Where the face was in the previous frame of a stream. With it, Analyze skips the
+/// detector and runs the mesh on the crop this place gives (MediaPipe's tracking); the mesh's
+/// face flag decides whether the face is still there (no face otherwise: detect again).
+struct TrackHint {
+    float x = 0, y = 0, w = 0, h = 0;  ///< detector-like face box
+    Point2 right_eye;                  ///< subject's right eye centre (image-left)
+    Point2 left_eye;                   ///< subject's left eye centre (image-right)
+};
+
 /// @brief Which stages one Analyze call runs; stages not asked for cost nothing.
 struct AnalyzeOptions {
-    bool mesh = true;        ///< 468-point mesh and the 68-point subset
-    bool pose = true;        ///< head pose (needs mesh)
-    bool eyes = true;        ///< iris-model eye openness (needs mesh; ~11 ms per face)
-    bool mouth = true;       ///< mouth opening (needs mesh)
-    bool quality = true;     ///< sharpness, quality and occlusion (occlusion needs mesh)
-    bool antispoof = true;   ///< MiniFASNet ensemble
-    bool keep_mesh = false;  ///< return all 468 mesh points, not only the 68 subset
-    int max_faces = -1;      ///< cap for this call; -1 = the engine's max_faces
+    bool mesh = true;                ///< 468-point mesh and the 68-point subset
+    bool pose = true;                ///< head pose (needs mesh)
+    bool eyes = true;                ///< iris-model eye openness (needs mesh; ~11 ms per face)
+    bool mouth = true;               ///< mouth opening (needs mesh)
+    bool quality = true;             ///< sharpness, quality and occlusion (occlusion needs mesh)
+    bool antispoof = true;           ///< MiniFASNet ensemble
+    bool keep_mesh = false;          ///< return all 468 mesh points, not only the 68 subset
+    int max_faces = -1;              ///< cap for this call; -1 = the engine's max_faces
+    std::optional<TrackHint> track;  ///< skip detection: analyse the face tracked here
 
     /// @brief Detection and passive score only (what system B needs).
     static AnalyzeOptions PassiveOnly() {

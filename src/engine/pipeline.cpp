@@ -132,6 +132,27 @@ void Pipeline::Analyze(const cv::Mat& bgr, const AnalyzeOptions& what, ImageAnal
     out.height = bgr.rows;
     out.detector = detector_->name();
     std::vector<vision::Detection> faces;
+    if (what.track) {
+        // Tracking: the previous frame's face stands in for a detection; the mesh below (forced
+        // on) confirms it with its face flag.
+        const TrackHint& h = *what.track;
+        vision::Detection d;
+        d.box = cv::Rect2f(h.x, h.y, h.w, h.h);
+        d.kps[0] = cv::Point2f(h.right_eye.x, h.right_eye.y);
+        d.kps[1] = cv::Point2f(h.left_eye.x, h.left_eye.y);
+        d.kps[2] = cv::Point2f(h.x + h.w / 2, h.y + h.h * 0.6f);
+        d.kps[3] = cv::Point2f(h.x + h.w * 0.35f, h.y + h.h * 0.78f);
+        d.kps[4] = cv::Point2f(h.x + h.w * 0.65f, h.y + h.h * 0.78f);
+        d.score = 1.0f;
+        d.has_keypoints = true;
+        out.detector = "track";
+        AnalyzeOptions tracked = what;
+        tracked.mesh = true;
+        FaceResult f = AnalyzeFace(bgr, d, tracked, out.timings_ms);
+        if (f.mesh_presence && *f.mesh_presence >= options_.mesh_min_presence)
+            out.faces.push_back(std::move(f));
+        return;
+    }
     {
         StageTimer t(out.timings_ms, "detect");
         faces = Detect(bgr);

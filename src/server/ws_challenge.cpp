@@ -28,6 +28,10 @@ double NowSeconds() {
 constexpr float kTrackJumpEyeDistances = 1.5f;
 constexpr double kTrackJumpWindowS = 0.25;
 constexpr float kTrackJumpMaxScale = 3.0f;
+// Between detections the face is tracked from the previous frame's landmarks (the detector is
+// a third of a frame's cost); every kRedetectEvery-th frame detects again, which is when a second
+// face or a swapped face would be seen.
+constexpr int kRedetectEvery = 5;
 
 }  // namespace
 
@@ -131,6 +135,12 @@ void ChallengeConnection::Submit(std::vector<std::uint8_t> jpeg) {
     AnalyzeOptions what = AnalyzeOptions::PassiveOnly();
     what.pose = true;
     what.max_faces = 3;  // enough to see "more than one"
+    if (hint_ && since_detect_ < kRedetectEvery - 1) {
+        what.track = *hint_;
+        ++since_detect_;
+    } else {
+        since_detect_ = 0;
+    }
     what.eyes = session_.Config().blink_enabled;
     // Evidence on sampled frames and on every frame that may complete a challenge.
     what.antispoof = session_.CurrentState() == challenge::State::WaitingAction ||
@@ -159,6 +169,23 @@ void ChallengeConnection::Submit(std::vector<std::uint8_t> jpeg) {
                     r.eyes_closed = (f.eye_image_left->closed + f.eye_image_right->closed) / 2;
                 }
                 if (f.antispoof) r.p_real = f.antispoof->p_real;
+                r.tracked = a->detector == "track";
+                r.box_w = f.x2 - f.x1;
+                r.box_h = f.y2 - f.y1;
+                if (f.landmark_68.size() == 68) {
+                    r.has_landmarks = true;
+                    for (const Point2& p : f.landmark_68) {
+                        r.lm_x += p.x / 68.f;
+                        r.lm_y += p.y / 68.f;
+                    }
+                    // iBUG 36-41: image-left eye (subject's right); 42-47: image-right eye.
+                    for (int i = 0; i < 6; ++i) {
+                        r.right_eye.x += f.landmark_68[36 + i].x / 6.f;
+                        r.right_eye.y += f.landmark_68[36 + i].y / 6.f;
+                        r.left_eye.x += f.landmark_68[42 + i].x / 6.f;
+                        r.left_eye.y += f.landmark_68[42 + i].y / 6.f;
+                    }
+                }
             }
             ObserveStages(ctx, a->timings_ms);
         }
@@ -202,6 +229,7 @@ void ChallengeConnection::OnResult(const FrameResult& r) {
             last_time_ = now;
         }
         if (r.p_real) p_real_.push_back(*r.p_real);
+        UpdateTrack(r);
         Emit(session_.OnFrame(obs));
         if (!finished() && session_.CurrentState() == challenge::State::Verifying) {
             // Fused evidence: the mean over sampled frames and the completing frame itself.
@@ -220,6 +248,28 @@ void ChallengeConnection::OnResult(const FrameResult& r) {
         pending_.reset();
         Submit(std::move(next));
     }
+}
+
+void ChallengeConnection::UpdateTrack(const FrameResult& r) {
+    if (!r.ok || r.face_count != 1 || !r.has_landmarks) {
+        hint_.reset();  // lost or ambiguous: detect on the next frame
+        return;
+    }
+    if (!r.tracked) {
+        // Anchor: where the detector puts its box relative to the landmarks, and its size.
+        box_dx_ = (r.cx - r.lm_x);
+        box_dy_ = (r.cy - r.lm_y);
+        box_w_ = r.box_w;
+        box_h_ = r.box_h;
+    }
+    TrackHint h;
+    h.x = r.lm_x + box_dx_ - box_w_ / 2;
+    h.y = r.lm_y + box_dy_ - box_h_ / 2;
+    h.w = box_w_;
+    h.h = box_h_;
+    h.right_eye = r.right_eye;
+    h.left_eye = r.left_eye;
+    hint_ = h;
 }
 
 void ChallengeConnection::Emit(const std::optional<challenge::Event>& event) {

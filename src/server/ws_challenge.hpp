@@ -62,10 +62,16 @@ class ChallengeConnection : public std::enable_shared_from_this<ChallengeConnect
         std::optional<float> eyes_closed;
         std::optional<float> p_real;
         double ms = 0;
+        bool tracked = false;        // the detector was skipped (TrackHint)
+        float box_w = 0, box_h = 0;  // the face box used
+        float lm_x = 0, lm_y = 0;    // centroid of the 68 landmarks
+        Point2 right_eye, left_eye;  // eye centres from the landmarks
+        bool has_landmarks = false;
     };
 
     void Submit(std::vector<std::uint8_t> jpeg);
     void OnResult(const FrameResult& r);
+    void UpdateTrack(const FrameResult& r);
     void Emit(const std::optional<challenge::Event>& event);
     void Finish(const challenge::Event& event);
 
@@ -78,7 +84,11 @@ class ChallengeConnection : public std::enable_shared_from_this<ChallengeConnect
     int frames_seen_ = 0;
     std::optional<std::pair<float, float>> last_centre_;  // face centre of the last frame
     float last_eye_dist_ = 0;                             // its eye distance
-    double last_time_ = 0;                                // when it was analysed (s)
+    std::optional<TrackHint> hint_;  // where the face is, to skip the detector next frame
+    int since_detect_ = 0;           // tracked frames since the last detection
+    float box_dx_ = 0, box_dy_ = 0;  // detector box centre minus landmark centroid
+    float box_w_ = 0, box_h_ = 0;    // detector box size at the last detection
+    double last_time_ = 0;           // when it was analysed (s)
     std::vector<float> p_real_;
     bool closed_ = false;
     bool counted_end_ = false;
