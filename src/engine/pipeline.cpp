@@ -24,6 +24,21 @@ EyeResult ToEye(const vision::IrisEye& eye, const AttributeOptions& a) {
     return r;
 }
 
+// A detection at the hint's place; only the box and the eyes seed the mesh crop, the other
+// keypoints are average frontal positions.
+vision::Detection DetectionFromHint(const TrackHint& h) {
+    vision::Detection d;
+    d.box = cv::Rect2f(h.x, h.y, h.w, h.h);
+    d.kps[0] = cv::Point2f(h.right_eye.x, h.right_eye.y);
+    d.kps[1] = cv::Point2f(h.left_eye.x, h.left_eye.y);
+    d.kps[2] = cv::Point2f(h.x + h.w / 2, h.y + h.h * 0.6f);
+    d.kps[3] = cv::Point2f(h.x + h.w * 0.35f, h.y + h.h * 0.78f);
+    d.kps[4] = cv::Point2f(h.x + h.w * 0.65f, h.y + h.h * 0.78f);
+    d.score = 1.0f;
+    d.has_keypoints = true;
+    return d;
+}
+
 }  // namespace
 
 Expected<std::unique_ptr<Pipeline>> Pipeline::Create(const Models& models,
@@ -132,28 +147,14 @@ void Pipeline::Analyze(const cv::Mat& bgr, const AnalyzeOptions& what, ImageAnal
     out.height = bgr.rows;
     out.detector = detector_->name();
     std::vector<vision::Detection> faces;
+    AnalyzeOptions effective = what;
     if (what.track) {
-        // Tracking: the previous frame's face stands in for a detection; the mesh below (forced
-        // on) confirms it with its face flag.
-        const TrackHint& h = *what.track;
-        vision::Detection d;
-        d.box = cv::Rect2f(h.x, h.y, h.w, h.h);
-        d.kps[0] = cv::Point2f(h.right_eye.x, h.right_eye.y);
-        d.kps[1] = cv::Point2f(h.left_eye.x, h.left_eye.y);
-        d.kps[2] = cv::Point2f(h.x + h.w / 2, h.y + h.h * 0.6f);
-        d.kps[3] = cv::Point2f(h.x + h.w * 0.35f, h.y + h.h * 0.78f);
-        d.kps[4] = cv::Point2f(h.x + h.w * 0.65f, h.y + h.h * 0.78f);
-        d.score = 1.0f;
-        d.has_keypoints = true;
+        // Tracking: the previous frame's face stands in for a detection; the mesh (forced on)
+        // confirms it with its face flag in the loop below.
+        faces.push_back(DetectionFromHint(*what.track));
         out.detector = "track";
-        AnalyzeOptions tracked = what;
-        tracked.mesh = true;
-        FaceResult f = AnalyzeFace(bgr, d, tracked, out.timings_ms);
-        if (f.mesh_presence && *f.mesh_presence >= options_.mesh_min_presence)
-            out.faces.push_back(std::move(f));
-        return;
-    }
-    {
+        effective.mesh = true;
+    } else {
         StageTimer t(out.timings_ms, "detect");
         faces = Detect(bgr);
     }
@@ -161,8 +162,9 @@ void Pipeline::Analyze(const cv::Mat& bgr, const AnalyzeOptions& what, ImageAnal
         what.max_faces >= 0 ? std::min(what.max_faces, options_.max_faces) : options_.max_faces;
     if (static_cast<int>(faces.size()) > cap) faces.resize(static_cast<std::size_t>(cap));
     for (const auto& d : faces) {
-        FaceResult f = AnalyzeFace(bgr, d, what, out.timings_ms);
-        // The mesh's own face flag rejects detector false positives (hands, patterns).
+        FaceResult f = AnalyzeFace(bgr, d, effective, out.timings_ms);
+        // The mesh's own face flag rejects detector false positives (hands, patterns) and a
+        // tracked face that has left its place.
         if (f.mesh_presence && *f.mesh_presence < options_.mesh_min_presence) continue;
         out.faces.push_back(std::move(f));
     }

@@ -9,58 +9,82 @@
 #include <map>
 #include <sstream>
 #include <thread>
+#include <type_traits>
 
 namespace liveproof::server {
 
 namespace {
 
 using Setter = std::function<Expected<void>(ServerConfig&, const std::string&)>;
+using Getter = std::function<nlohmann::json(const ServerConfig&)>;
+
+// One setting: how to parse it (file, environment, flags) and how --print-config shows it.
+struct Setting {
+    Setter set;
+    Getter get;
+};
 
 Unexpected Bad(const std::string& key, const std::string& why) {
     return MakeError(ErrorCode::InvalidArgument, "setting " + key + ": " + why);
 }
 
-Setter Int(int ServerConfig::*field, int lo, int hi) {
-    return [=](ServerConfig& c, const std::string& v) -> Expected<void> {
-        try {
-            std::size_t used = 0;
-            const long n = std::stol(v, &used);
-            if (used != v.size() || n < lo || n > hi) throw std::out_of_range("range");
-            c.*field = static_cast<int>(n);
-            return {};
-        } catch (const std::exception&) {
-            return MakeError(ErrorCode::InvalidArgument,
-                             "expected a whole number from " + std::to_string(lo) + " to " +
-                                 std::to_string(hi) + ", got '" + v + "'");
-        }
-    };
+// 1, 0.5, 65535: bounds as people write them.
+std::string Compact(double x) {
+    std::ostringstream out;
+    out << x;
+    return out.str();
 }
 
-template <typename Owner, typename T>
-Setter Real(T Owner::*field, double lo, double hi, Owner& (*owner)(ServerConfig&)) {
-    return [=](ServerConfig& c, const std::string& v) -> Expected<void> {
+// Where a field lives: the config itself or its system C thresholds (works for const too).
+constexpr auto kSelf = [](auto& c) -> auto& { return c; };
+constexpr auto kCompatC = [](auto& c) -> auto& { return c.compat_c; };
+
+template <typename Owner, typename T, typename Where>
+Setting Number(T Owner::*field, double lo, double hi, Where where) {
+    Setter set = [=](ServerConfig& c, const std::string& v) -> Expected<void> {
         try {
             std::size_t used = 0;
             const double x = std::stod(v, &used);
-            if (used != v.size() || !(x >= lo && x <= hi)) throw std::out_of_range("range");
-            owner(c).*field = static_cast<T>(x);
+            const bool whole =
+                std::is_integral_v<T> ? x == static_cast<double>(static_cast<long>(x)) : true;
+            if (used != v.size() || !whole || !(x >= lo && x <= hi))
+                throw std::out_of_range("range");
+            where(c).*field = static_cast<T>(x);
             return {};
         } catch (const std::exception&) {
             return MakeError(ErrorCode::InvalidArgument,
-                             "expected a number from " + std::to_string(lo) + " to " +
-                                 std::to_string(hi) + ", got '" + v + "'");
+                             std::string(std::is_integral_v<T> ? "expected a whole number"
+                                                               : "expected a number") +
+                                 " from " + Compact(lo) + " to " + Compact(hi) + ", got '" + v +
+                                 "'");
         }
     };
+    Getter get = [=](const ServerConfig& c) { return nlohmann::json(where(c).*field); };
+    return {set, get};
 }
 
-ServerConfig& Self(ServerConfig& c) { return c; }
-CompatCThresholds& CompatC(ServerConfig& c) { return c.compat_c; }
+Setting Int(int ServerConfig::*field, int lo, int hi) { return Number(field, lo, hi, kSelf); }
 
-Setter Str(std::string ServerConfig::*field) {
-    return [=](ServerConfig& c, const std::string& v) -> Expected<void> {
-        c.*field = v;
-        return {};
-    };
+template <typename T>
+Setting Real(T ServerConfig::*field, double lo, double hi) {
+    return Number(field, lo, hi, kSelf);
+}
+
+template <typename T>
+Setting RealC(T CompatCThresholds::*field, double lo, double hi) {
+    return Number(field, lo, hi, kCompatC);
+}
+
+// Secrets are shown only as whether (or how many) they are set.
+Setting Str(std::string ServerConfig::*field, bool secret = false) {
+    return {[=](ServerConfig& c, const std::string& v) -> Expected<void> {
+                c.*field = v;
+                return {};
+            },
+            [=](const ServerConfig& c) {
+                if (!secret) return nlohmann::json(c.*field);
+                return nlohmann::json((c.*field).empty() ? "" : "(set)");
+            }};
 }
 
 std::vector<std::string> SplitList(const std::string& v) {
@@ -75,15 +99,19 @@ std::vector<std::string> SplitList(const std::string& v) {
     return out;
 }
 
-Setter List(std::vector<std::string> ServerConfig::*field) {
-    return [=](ServerConfig& c, const std::string& v) -> Expected<void> {
-        c.*field = SplitList(v);
-        return {};
-    };
+Setting List(std::vector<std::string> ServerConfig::*field, bool secret = false) {
+    return {[=](ServerConfig& c, const std::string& v) -> Expected<void> {
+                c.*field = SplitList(v);
+                return {};
+            },
+            [=](const ServerConfig& c) {
+                if (!secret) return nlohmann::json(c.*field);
+                return nlohmann::json(std::to_string((c.*field).size()) + " key(s), not shown");
+            }};
 }
 
-const std::map<std::string, Setter>& Table() {
-    static const std::map<std::string, Setter> table = {
+const std::map<std::string, Setting>& Table() {
+    static const std::map<std::string, Setting> table = {
         {"host", Str(&ServerConfig::host)},
         {"port", Int(&ServerConfig::port, 1, 65535)},
         {"io_threads", Int(&ServerConfig::io_threads, 1, 16)},
@@ -98,38 +126,38 @@ const std::map<std::string, Setter>& Table() {
         {"request_timeout_seconds", Int(&ServerConfig::request_timeout_seconds, 1, 3600)},
         {"idle_timeout_seconds", Int(&ServerConfig::idle_timeout_seconds, 1, 3600)},
         {"shutdown_grace_seconds", Int(&ServerConfig::shutdown_grace_seconds, 0, 600)},
-        {"api_keys", List(&ServerConfig::api_keys)},
+        {"api_keys", List(&ServerConfig::api_keys, /*secret=*/true)},
         {"cors_origins", List(&ServerConfig::cors_origins)},
-        {"confidence_threshold", Real(&ServerConfig::confidence_threshold, 0, 1, &Self)},
-        {"liveness_threshold", Real(&ServerConfig::liveness_threshold, 0, 1, &Self)},
-        {"c_liveness_threshold", Real(&CompatCThresholds::liveness, 0, 1, &CompatC)},
-        {"c_angle_threshold", Real(&CompatCThresholds::angle, 0, 180, &CompatC)},
-        {"c_occlusion_threshold", Real(&CompatCThresholds::occlusion, 0, 1, &CompatC)},
-        {"c_eye_closed_threshold", Real(&CompatCThresholds::eye_closed, 0, 1, &CompatC)},
-        {"c_mouth_open_threshold", Real(&CompatCThresholds::mouth_open, 0, 1, &CompatC)},
-        {"c_small_eye_dist", Real(&CompatCThresholds::small_eye_dist, 0, 10000, &CompatC)},
-        {"c_border_rate", Real(&CompatCThresholds::border_rate, 0, 0.5, &CompatC)},
-        {"c_quality_low", Real(&CompatCThresholds::quality_low, 0, 1, &CompatC)},
-        {"c_quality_high", Real(&CompatCThresholds::quality_high, 0, 1, &CompatC)},
-        {"c_luminance_dark", Real(&CompatCThresholds::luminance_dark, 0, 255, &CompatC)},
-        {"c_luminance_light", Real(&CompatCThresholds::luminance_light, 0, 255, &CompatC)},
-        {"licence_public_key", Str(&ServerConfig::licence_public_key)},
+        {"confidence_threshold", Real(&ServerConfig::confidence_threshold, 0, 1)},
+        {"liveness_threshold", Real(&ServerConfig::liveness_threshold, 0, 1)},
+        {"c_liveness_threshold", RealC(&CompatCThresholds::liveness, 0, 1)},
+        {"c_angle_threshold", RealC(&CompatCThresholds::angle, 0, 180)},
+        {"c_occlusion_threshold", RealC(&CompatCThresholds::occlusion, 0, 1)},
+        {"c_eye_closed_threshold", RealC(&CompatCThresholds::eye_closed, 0, 1)},
+        {"c_mouth_open_threshold", RealC(&CompatCThresholds::mouth_open, 0, 1)},
+        {"c_small_eye_dist", RealC(&CompatCThresholds::small_eye_dist, 0, 10000)},
+        {"c_border_rate", RealC(&CompatCThresholds::border_rate, 0, 0.5)},
+        {"c_quality_low", RealC(&CompatCThresholds::quality_low, 0, 1)},
+        {"c_quality_high", RealC(&CompatCThresholds::quality_high, 0, 1)},
+        {"c_luminance_dark", RealC(&CompatCThresholds::luminance_dark, 0, 255)},
+        {"c_luminance_light", RealC(&CompatCThresholds::luminance_light, 0, 255)},
+        {"licence_public_key", Str(&ServerConfig::licence_public_key, /*secret=*/true)},
         {"licence_file", Str(&ServerConfig::licence_file)},
         {"model_dir", Str(&ServerConfig::model_dir)},
         {"web_root", Str(&ServerConfig::web_root)},
         {"detect_max_side", Int(&ServerConfig::detect_max_side, 0, 8192)},
-        {"max_video_seconds", Real(&ServerConfig::max_video_seconds, 0.5, 600, &Self)},
+        {"max_video_seconds", Real(&ServerConfig::max_video_seconds, 0.5, 600)},
         {"log_level", Str(&ServerConfig::log_level)},
         {"required_successes", Int(&ServerConfig::required_successes, 1, 10)},
-        {"challenge_timeout", Real(&ServerConfig::challenge_timeout, 0.5, 600, &Self)},
-        {"session_timeout", Real(&ServerConfig::session_timeout, 1, 3600, &Self)},
-        {"ws_idle_timeout", Real(&ServerConfig::ws_idle_timeout, 0.5, 3600, &Self)},
+        {"challenge_timeout", Real(&ServerConfig::challenge_timeout, 0.5, 600)},
+        {"session_timeout", Real(&ServerConfig::session_timeout, 1, 3600)},
+        {"ws_idle_timeout", Real(&ServerConfig::ws_idle_timeout, 0.5, 3600)},
         {"max_wrong_attempts", Int(&ServerConfig::max_wrong_attempts, 1, 100)},
         {"challenges", Str(&ServerConfig::challenges)},
-        {"center_yaw", Real(&ServerConfig::center_yaw, 1, 90, &Self)},
-        {"center_pitch", Real(&ServerConfig::center_pitch, 1, 90, &Self)},
-        {"action_yaw", Real(&ServerConfig::action_yaw, 1, 90, &Self)},
-        {"action_pitch", Real(&ServerConfig::action_pitch, 1, 90, &Self)},
+        {"center_yaw", Real(&ServerConfig::center_yaw, 1, 90)},
+        {"center_pitch", Real(&ServerConfig::center_pitch, 1, 90)},
+        {"action_yaw", Real(&ServerConfig::action_yaw, 1, 90)},
+        {"action_pitch", Real(&ServerConfig::action_pitch, 1, 90)},
         {"action_hold_frames", Int(&ServerConfig::action_hold_frames, 1, 30)},
         {"ws_max_message_bytes", Int(&ServerConfig::ws_max_message_bytes, 1024, 64 << 20)},
         {"ws_max_frame_pixels", Int(&ServerConfig::ws_max_frame_pixels, 1024, 40000000)},
@@ -155,7 +183,7 @@ std::vector<std::string> ServerConfig::Keys() {
 Expected<void> ServerConfig::Set(const std::string& key, const std::string& value) {
     const auto it = Table().find(key);
     if (it == Table().end()) return Bad(key, "unknown setting");
-    auto r = it->second(*this, value);
+    auto r = it->second.set(*this, value);
     if (!r) return Bad(key, r.error().detail);
     return {};
 }
@@ -221,59 +249,8 @@ Expected<void> ServerConfig::Finalize() {
 }
 
 nlohmann::json ServerConfig::ToJson() const {
-    nlohmann::json j = {
-        {"host", host},
-        {"port", port},
-        {"io_threads", io_threads},
-        {"workers", workers},
-        {"queue_capacity", queue_capacity},
-        {"max_connections", max_connections},
-        {"header_limit_bytes", header_limit_bytes},
-        {"max_json_bytes", max_json_bytes},
-        {"max_image_bytes", max_image_bytes},
-        {"max_video_bytes", max_video_bytes},
-        {"max_small_body_bytes", max_small_body_bytes},
-        {"request_timeout_seconds", request_timeout_seconds},
-        {"idle_timeout_seconds", idle_timeout_seconds},
-        {"shutdown_grace_seconds", shutdown_grace_seconds},
-        {"api_keys", std::to_string(api_keys.size()) + " key(s), not shown"},
-        {"cors_origins", cors_origins},
-        {"confidence_threshold", confidence_threshold},
-        {"liveness_threshold", liveness_threshold},
-        {"c_liveness_threshold", compat_c.liveness},
-        {"c_angle_threshold", compat_c.angle},
-        {"c_occlusion_threshold", compat_c.occlusion},
-        {"c_eye_closed_threshold", compat_c.eye_closed},
-        {"c_mouth_open_threshold", compat_c.mouth_open},
-        {"c_small_eye_dist", compat_c.small_eye_dist},
-        {"c_border_rate", compat_c.border_rate},
-        {"c_quality_low", compat_c.quality_low},
-        {"c_quality_high", compat_c.quality_high},
-        {"c_luminance_dark", compat_c.luminance_dark},
-        {"c_luminance_light", compat_c.luminance_light},
-        {"licence_public_key", licence_public_key.empty() ? "" : "(set)"},
-        {"licence_file", licence_file},
-        {"model_dir", model_dir},
-        {"web_root", web_root},
-        {"detect_max_side", detect_max_side},
-        {"max_video_seconds", max_video_seconds},
-        {"log_level", log_level},
-        {"required_successes", required_successes},
-        {"challenge_timeout", challenge_timeout},
-        {"session_timeout", session_timeout},
-        {"ws_idle_timeout", ws_idle_timeout},
-        {"max_wrong_attempts", max_wrong_attempts},
-        {"challenges", challenges},
-        {"center_yaw", center_yaw},
-        {"center_pitch", center_pitch},
-        {"action_yaw", action_yaw},
-        {"action_pitch", action_pitch},
-        {"action_hold_frames", action_hold_frames},
-        {"ws_max_message_bytes", ws_max_message_bytes},
-        {"ws_max_frame_pixels", ws_max_frame_pixels},
-        {"ws_passive_every", ws_passive_every},
-        {"ws_max_sessions", ws_max_sessions},
-    };
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& [key, setting] : Table()) j[key] = setting.get(*this);
     return j;
 }
 
