@@ -32,6 +32,9 @@ constexpr float kTrackJumpMaxScale = 3.0f;
 // a third of a frame's cost); every kRedetectEvery-th frame detects again, which is when a second
 // face or a swapped face would be seen.
 constexpr int kRedetectEvery = 5;
+// Tracking follows only a recent frame: after a longer gap (a slow client, frames dropped under
+// load) the face may have moved far from the hint, and a crop in the wrong place reads badly.
+constexpr double kTrackMaxGapS = 0.35;
 
 }  // namespace
 
@@ -135,7 +138,7 @@ void ChallengeConnection::Submit(std::vector<std::uint8_t> jpeg) {
     AnalyzeOptions what = AnalyzeOptions::PassiveOnly();
     what.pose = true;
     what.max_faces = 3;  // enough to see "more than one"
-    if (hint_ && since_detect_ < kRedetectEvery - 1) {
+    if (hint_ && since_detect_ < kRedetectEvery - 1 && NowSeconds() - last_time_ < kTrackMaxGapS) {
         what.track = *hint_;
         ++since_detect_;
     } else {
