@@ -447,7 +447,11 @@ class LiveHeadTurnFlow(ServerTestCase, ProtocolAssertions):
             last = None
             try:
                 ws.recv()
-                for i in indices:
+                # Paced at the clip's own time: each frame goes out when the clip shows it, so
+                # 0.6 s of motion also takes 0.6 s (a fast burst of far-apart frames is a jump).
+                t0 = time.monotonic()
+                for n, i in enumerate(indices):
+                    time.sleep(max(0.0, t0 + n * step / FPS - time.monotonic()))
                     ws.send(frame_msg(frames[i % len(frames)]))
                     last = json.loads(ws.recv())
                     if last["type"] in ("complete", "failed"):
