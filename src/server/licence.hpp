@@ -8,7 +8,7 @@
 namespace liveproof::server {
 
 /// @brief Activation outcome codes, as system C's SDK_ERROR (0 success, -1 invalid, -3 expired).
-enum class LicenceStatus : int { Ok = 0, Invalid = -1, Expired = -3, NotActivated = -4 };
+enum class LicenceStatus : int { Ok = 0, Invalid = -1, Expired = -3 };
 
 /// @brief A stable fingerprint of this host: "LP1-" + 32 hex of SHA-256(/etc/machine-id, else
 /// the host name).

@@ -110,27 +110,23 @@ void Router::Dispatch(HttpRequest&& request, Reply reply) const {
         route ? route->name : (allowed.empty() ? "unmatched" : "method_not_allowed");
     const auto start = std::chrono::steady_clock::now();
     // Every answer goes through here: CORS headers, then the request metrics.
-    auto counted =
-        [this, name, start,
-         request_copy =
-             HttpRequest{request.method, request.path, {}, request.headers, {}, request.remote},
-         reply = std::move(reply)](HttpResponse response) {
-            AddCors(std::string(request_copy.Header("origin")), response);
-            const double seconds =
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-            ctx_.metrics->Inc("liveproof_http_requests_total",
-                              {{"route", name}, {"status", std::to_string(response.status)}});
-            ctx_.metrics->Observe("liveproof_http_request_duration_seconds", {{"route", name}},
-                                  seconds);
-            if (response.status >= 500) {
-                spdlog::error("{} {} -> {} ({:.1f} ms)", request_copy.method, name, response.status,
-                              seconds * 1e3);
-            } else if (response.status >= 400) {
-                spdlog::warn("{} {} -> {} ({:.1f} ms)", request_copy.method, name, response.status,
-                             seconds * 1e3);
-            }
-            reply(std::move(response));
-        };
+    auto counted = [this, name, start, method = request.method,
+                    origin = std::string(request.Header("origin")),
+                    reply = std::move(reply)](HttpResponse response) {
+        AddCors(origin, response);
+        const double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        ctx_.metrics->Inc("liveproof_http_requests_total",
+                          {{"route", name}, {"status", std::to_string(response.status)}});
+        ctx_.metrics->Observe("liveproof_http_request_duration_seconds", {{"route", name}},
+                              seconds);
+        if (response.status >= 500) {
+            spdlog::error("{} {} -> {} ({:.1f} ms)", method, name, response.status, seconds * 1e3);
+        } else if (response.status >= 400) {
+            spdlog::warn("{} {} -> {} ({:.1f} ms)", method, name, response.status, seconds * 1e3);
+        }
+        reply(std::move(response));
+    };
 
     if (request.method == "OPTIONS" && !request.Header("access-control-request-method").empty()) {
         HttpResponse r;

@@ -174,12 +174,6 @@ std::string Upper(std::string s) {
 
 }  // namespace
 
-std::vector<std::string> ServerConfig::Keys() {
-    std::vector<std::string> keys;
-    for (const auto& [k, _] : Table()) keys.push_back(k);
-    return keys;
-}
-
 Expected<void> ServerConfig::Set(const std::string& key, const std::string& value) {
     const auto it = Table().find(key);
     if (it == Table().end()) return Bad(key, "unknown setting");

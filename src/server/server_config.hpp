@@ -81,8 +81,6 @@ struct ServerConfig {
     Expected<void> Finalize();
     /// @brief The effective settings; API keys are shown only as a count.
     [[nodiscard]] nlohmann::json ToJson() const;
-    /// @brief Names of every setting, for help text.
-    static std::vector<std::string> Keys();
 };
 
 }  // namespace liveproof::server
