@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <numeric>
 
 #include "challenge/a_protocol.hpp"
 #include "media/base64.hpp"
@@ -231,18 +230,18 @@ void ChallengeConnection::OnResult(const FrameResult& r) {
             last_eye_dist_ = r.eye_dist;
             last_time_ = now;
         }
-        if (r.p_real) p_real_.push_back(*r.p_real);
+        if (r.p_real) {
+            p_real_sum_ += *r.p_real;
+            ++p_real_count_;
+        }
         UpdateTrack(r);
         Emit(session_.OnFrame(obs));
         if (!finished() && session_.CurrentState() == challenge::State::Verifying) {
             // Fused evidence: the mean over sampled frames and the completing frame itself.
             const float threshold = ctx_.config.liveness_threshold;
-            const float mean = p_real_.empty()
-                                   ? 0.f
-                                   : std::accumulate(p_real_.begin(), p_real_.end(), 0.f) /
-                                         static_cast<float>(p_real_.size());
-            const bool spoof =
-                p_real_.empty() || mean < threshold || !r.p_real || *r.p_real < threshold;
+            const bool spoof = p_real_count_ == 0 ||
+                               p_real_sum_ / static_cast<float>(p_real_count_) < threshold ||
+                               !r.p_real || *r.p_real < threshold;
             Emit(session_.SetPassiveVerdict(spoof));
         }
     }

@@ -89,7 +89,8 @@ class ChallengeConnection : public std::enable_shared_from_this<ChallengeConnect
     float box_dx_ = 0, box_dy_ = 0;  // detector box centre minus landmark centroid
     float box_w_ = 0, box_h_ = 0;    // detector box size at the last detection
     double last_time_ = 0;           // when it was analysed (s)
-    std::vector<float> p_real_;
+    float p_real_sum_ = 0;           // passive P(real) over the sampled frames, for the fused mean
+    int p_real_count_ = 0;
     bool closed_ = false;
     bool counted_end_ = false;
 };
