@@ -15,7 +15,7 @@
 //
 // Protocol (the server drives it): the server sends `start` when the socket opens; the client
 // sends {"frame": "<base64 JPEG, no data: prefix>"}; the server answers each frame with one of
-// waiting, challenge, success, no_face, error or busy, and the client sends the next frame
+// waiting, challenge, success, no_face or error, and the client sends the next frame
 // 150 ms after each answer (stop-and-wait, as system A's clients do). The session ends with
 // `complete` (live: true) or `failed` (reason: timeout, challenge_timeout, wrong_attempts,
 // spoof_detected, multiple_faces, face_changed, idle_timeout), after which the server closes.
@@ -26,7 +26,7 @@
 
 /**
  * A server message, parsed from JSON. `type` is one of start, waiting, challenge, success,
- * no_face, complete, failed, error, busy. Pose messages carry `state`, `instruction`
+ * no_face, complete, failed, error. Pose messages carry `state`, `instruction`
  * (CENTER, LEFT, RIGHT, UP, DOWN, BLINK or VERIFIED), `yaw`, `pitch`, `success`, `total`.
  * @typedef {{type: string, state?: string, instruction?: string, yaw?: number, pitch?: number,
  *            success?: number, total?: number, live?: boolean, reason?: string,
@@ -250,7 +250,7 @@ export class LivenessCheck {
             return;
         }
         if (TERMINAL.has(msg.type)) return;
-        // start, waiting, challenge, success, no_face, error, busy: the next frame after a
+        // start, waiting, challenge, success, no_face, error: the next frame after a
         // pause. 'start' arrives right after open, when the first frame is already on its way.
         if (msg.type === 'start') return;
         this._schedule(run, this.frameDelayMs);

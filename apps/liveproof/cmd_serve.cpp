@@ -49,7 +49,7 @@ void DescribeMetrics(server::MetricsRegistry& m) {
         "WebSocket challenge sessions by event (started, completed, failed by reason, refused, "
         "abandoned)");
     m.Describe("liveproof_ws_frames_total", MetricType::Counter,
-               "WebSocket frames by outcome (processed, dropped by latest-frame-wins, busy)");
+               "WebSocket frames by outcome (processed, dropped by latest-frame-wins)");
     m.Describe("liveproof_ws_frame_seconds", MetricType::Histogram,
                "Per-frame analysis latency on /ws");
 }

@@ -13,5 +13,7 @@ void RegisterBlink(CLI::App& root);
 void RegisterServe(CLI::App& root);
 /// @brief Adds `eval`.
 void RegisterEval(CLI::App& root);
+/// @brief Adds `bench` (`bench http`, `bench ws`).
+void RegisterBench(CLI::App& root);
 
 }  // namespace liveproof::cli

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
     liveproof::cli::RegisterBlink(app);
     liveproof::cli::RegisterServe(app);
     liveproof::cli::RegisterEval(app);
+    liveproof::cli::RegisterBench(app);
     CLI11_PARSE(app, argc, argv);
     return 0;
 }

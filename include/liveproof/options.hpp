@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -81,6 +82,10 @@ struct AnalyzeOptions {
     bool keep_mesh = false;          ///< return all 468 mesh points, not only the 68 subset
     int max_faces = -1;              ///< cap for this call; -1 = the engine's max_faces
     std::optional<TrackHint> track;  ///< skip detection: analyse the face tracked here
+    /// When set (and antispoof is on), the ensemble runs only on faces for which this returns
+    /// true; it sees the face after mesh and pose. A stream uses it to spend the ~10 ms only on
+    /// frames whose pose may complete a challenge.
+    std::function<bool(const FaceResult&)> antispoof_if;
 
     /// @brief Detection and passive score only (what system B needs).
     static AnalyzeOptions PassiveOnly() {

@@ -68,8 +68,8 @@ std::vector<vision::Detection> Pipeline::Detect(const cv::Mat& bgr) {
 }
 
 FaceResult Pipeline::AnalyzeFace(const cv::Mat& bgr, const vision::Detection& d,
-                                 const AnalyzeOptions& what,
-                                 std::map<std::string, double>& timings) {
+                                 const AnalyzeOptions& what, std::map<std::string, double>& timings,
+                                 const vision::MeshResult* mesh_done) {
     const AttributeOptions& a = options_.attributes;
     FaceResult f;
     f.x1 = d.box.x;
@@ -91,7 +91,7 @@ FaceResult Pipeline::AnalyzeFace(const cv::Mat& bgr, const vision::Detection& d,
     vision::MeshResult mesh;
     if (need_mesh) {
         StageTimer t(timings, "mesh");
-        mesh = mesh_.Run(bgr, d);
+        mesh = mesh_done ? *mesh_done : mesh_.Run(bgr, d);
         f.mesh_presence = mesh.presence;
         // Without detector keypoints (Haar) the mesh eye centres are the better eye distance.
         if (!d.has_keypoints) {
@@ -135,26 +135,43 @@ FaceResult Pipeline::AnalyzeFace(const cv::Mat& bgr, const vision::Detection& d,
         f.occlusion =
             vision::FaceOcclusion(bgr, mesh.points, f.eye_dist, f.pose ? f.pose->yaw : 0.0f);
     }
-    if (what.antispoof) {
+    if (what.antispoof && (!what.antispoof_if || what.antispoof_if(f))) {
         StageTimer t(timings, "antispoof");
         f.antispoof = antispoof_.Run(bgr, d.box);
     }
     return f;
 }
 
+std::optional<FaceResult> Pipeline::AnalyzeTracked(const cv::Mat& bgr, const TrackHint& hint,
+                                                   const AnalyzeOptions& what,
+                                                   std::map<std::string, double>& timings) {
+    const vision::Detection d = DetectionFromHint(hint);
+    vision::MeshResult mesh;
+    {
+        StageTimer t(timings, "mesh");
+        mesh = mesh_.Run(bgr, d);
+    }
+    if (mesh.presence < options_.mesh_min_presence) return std::nullopt;
+    AnalyzeOptions effective = what;
+    effective.mesh = true;
+    return AnalyzeFace(bgr, d, effective, timings, &mesh);
+}
+
 void Pipeline::Analyze(const cv::Mat& bgr, const AnalyzeOptions& what, ImageAnalysis& out) {
     out.width = bgr.cols;
     out.height = bgr.rows;
     out.detector = detector_->name();
-    std::vector<vision::Detection> faces;
-    AnalyzeOptions effective = what;
     if (what.track) {
-        // Tracking: the previous frame's face stands in for a detection; the mesh (forced on)
-        // confirms it with its face flag in the loop below.
-        faces.push_back(DetectionFromHint(*what.track));
-        out.detector = "track";
-        effective.mesh = true;
-    } else {
+        // Tracking: the previous frame's face stands in for a detection, confirmed by the mesh's
+        // face flag; when the face has gone from there, detect as usual.
+        if (auto f = AnalyzeTracked(bgr, *what.track, what, out.timings_ms)) {
+            out.detector = "track";
+            out.faces.push_back(std::move(*f));
+            return;
+        }
+    }
+    std::vector<vision::Detection> faces;
+    {
         StageTimer t(out.timings_ms, "detect");
         faces = Detect(bgr);
     }
@@ -162,7 +179,7 @@ void Pipeline::Analyze(const cv::Mat& bgr, const AnalyzeOptions& what, ImageAnal
         what.max_faces >= 0 ? std::min(what.max_faces, options_.max_faces) : options_.max_faces;
     if (static_cast<int>(faces.size()) > cap) faces.resize(static_cast<std::size_t>(cap));
     for (const auto& d : faces) {
-        FaceResult f = AnalyzeFace(bgr, d, effective, out.timings_ms);
+        FaceResult f = AnalyzeFace(bgr, d, what, out.timings_ms);
         // The mesh's own face flag rejects detector false positives (hands, patterns) and a
         // tracked face that has left its place.
         if (f.mesh_presence && *f.mesh_presence < options_.mesh_min_presence) continue;

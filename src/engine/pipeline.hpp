@@ -33,13 +33,21 @@ class Pipeline {
     std::vector<vision::Detection> Detect(const cv::Mat& bgr);
 
     /// @brief Analyses one detection; used by the video path after its own detection step.
+    /// `mesh_done`: the mesh already run on this detection's crop (not run again).
     FaceResult AnalyzeFace(const cv::Mat& bgr, const vision::Detection& face,
-                           const AnalyzeOptions& what, std::map<std::string, double>& timings);
+                           const AnalyzeOptions& what, std::map<std::string, double>& timings,
+                           const vision::MeshResult* mesh_done = nullptr);
 
     /// @brief "yunet" or "haar".
     [[nodiscard]] const char* detector_name() const { return detector_->name(); }
 
   private:
+    // The tracked face: the mesh on the hint's crop, or nothing when the mesh's face flag says
+    // the face has left it.
+    std::optional<FaceResult> AnalyzeTracked(const cv::Mat& bgr, const TrackHint& hint,
+                                             const AnalyzeOptions& what,
+                                             std::map<std::string, double>& timings);
+
     Pipeline(const Models& models, const EngineOptions& options,
              std::unique_ptr<vision::FaceDetector> detector, vision::FaceMesh mesh,
              vision::Iris iris, vision::AntiSpoof antispoof)

@@ -1,11 +1,14 @@
-// WorkerPool: a mutex-protected deque; jobs never throw across the pool (they are wrapped).
+// WorkerPool: one mutex over both lanes; jobs never throw across the pool (they are wrapped).
 #include "server/worker_pool.hpp"
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace liveproof::server {
 
-WorkerPool::WorkerPool(int threads, std::size_t capacity) : capacity_(capacity) {
+WorkerPool::WorkerPool(int threads, std::size_t capacity, SessionLaneOptions lane)
+    : capacity_(capacity), lane_(std::move(lane)) {
     for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
 }
 
@@ -22,30 +25,120 @@ bool WorkerPool::TrySubmit(std::function<void()> job) {
     return true;
 }
 
+bool WorkerPool::OfferLatest(const void* key, std::function<void()> job) {
+    std::function<void()> replaced;  // destroyed outside the lock: it may own its session
+    bool ready = false;
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_) return false;
+        const Clock::time_point now = lane_.now();
+        auto it = latest_.find(key);
+        if (it != latest_.end()) {
+            replaced = std::move(it->second.job);
+            it->second = Waiting{std::move(job), now};
+        } else {
+            latest_.emplace(key, Waiting{std::move(job), now});
+            ++depth_;
+            if (!in_flight_.contains(key)) {
+                latest_order_.push_back(key);
+                ready = true;
+            }
+        }
+    }
+    if (ready) cv_.notify_one();
+    return static_cast<bool>(replaced);
+}
+
+void WorkerPool::Release(const void* key) {
+    bool ready = false;
+    {
+        std::lock_guard lock(mutex_);
+        if (in_flight_.erase(key) == 0) return;
+        if (latest_.contains(key)) {
+            latest_order_.push_back(key);  // back of the line: the others go first
+            ready = true;
+        }
+    }
+    if (ready) cv_.notify_one();
+}
+
+void WorkerPool::Forget(const void* key) {
+    std::function<void()> dropped;
+    {
+        std::lock_guard lock(mutex_);
+        in_flight_.erase(key);
+        auto it = latest_.find(key);
+        if (it == latest_.end()) return;
+        dropped = std::move(it->second.job);
+        latest_.erase(it);
+        --depth_;
+        std::erase(latest_order_, key);
+    }
+}
+
+std::function<void()> WorkerPool::TakeLatest() {
+    // The first fresh frame in line, unless the front one has waited too long; the front one
+    // when none is fresh. A skipped session keeps its place.
+    const Clock::time_point now = lane_.now();
+    auto pick = latest_order_.begin();
+    if (now - latest_.at(*pick).since < lane_.max_wait) {
+        auto fresh = std::find_if(latest_order_.begin(), latest_order_.end(), [&](const void* k) {
+            return now - latest_.at(k).since <= lane_.fresh;
+        });
+        if (fresh != latest_order_.end()) pick = fresh;
+    }
+    const void* key = *pick;
+    latest_order_.erase(pick);
+    auto it = latest_.find(key);
+    std::function<void()> job = std::move(it->second.job);
+    latest_.erase(it);
+    in_flight_.insert(key);
+    return job;
+}
+
+std::function<void()> WorkerPool::TakeNext() {
+    const bool has_latest = !latest_order_.empty();
+    if (!queue_.empty() && !(has_latest && latest_turn_)) {
+        latest_turn_ = true;
+        std::function<void()> job = std::move(queue_.front());
+        queue_.pop_front();
+        return job;
+    }
+    latest_turn_ = false;
+    if (has_latest) return TakeLatest();
+    return {};
+}
+
 void WorkerPool::Run() {
     while (true) {
         std::function<void()> job;
         {
             std::unique_lock lock(mutex_);
-            cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-            if (queue_.empty()) return;  // stopping and drained
-            job = std::move(queue_.front());
-            queue_.pop_front();
+            cv_.wait(lock, [&] {
+                return (stopping_ && queue_.empty()) || !queue_.empty() || !latest_order_.empty();
+            });
+            if (stopping_ && queue_.empty()) return;  // stopping and drained
+            job = TakeNext();
         }
         try {
             job();
         } catch (const std::exception& e) {
             spdlog::error("worker job failed: {}", e.what());
         }
+        job = nullptr;  // release what it owns before counting it done
         --depth_;
     }
 }
 
 void WorkerPool::Shutdown() {
+    std::unordered_map<const void*, Waiting> dropped;
     {
         std::lock_guard lock(mutex_);
         if (stopping_ && threads_.empty()) return;
         stopping_ = true;
+        dropped.swap(latest_);
+        latest_order_.clear();
+        depth_ -= dropped.size();
     }
     cv_.notify_all();
     for (auto& t : threads_) {

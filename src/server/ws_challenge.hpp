@@ -1,6 +1,7 @@
 // One WebSocket challenge connection without the transport: messages in, A's messages out.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -18,12 +19,15 @@ namespace liveproof::server {
 Expected<challenge::ChallengeConfig> ChallengeConfigFrom(const ServerConfig& config, bool mirrored);
 
 /// @brief WHAT THIS OBJECT REPRESENTS: the server side of one system-A WebSocket session: the
-/// challenge state machine, a latest-frame-wins mailbox (one frame in flight, one pending;
-/// a newer frame replaces the pending one and the drop is counted), passive anti-spoof evidence
-/// sampled from frames and fused into the final verdict, and one face tracked throughout.
+/// challenge state machine, frames handed to the worker pool's session lane (one frame in
+/// flight, one waiting; a newer frame replaces the waiting one and the drop is counted; sessions
+/// take turns), passive anti-spoof evidence sampled from frames and fused into the final
+/// verdict, and one face tracked throughout.
 ///
 /// THREAD SAFETY: every public function must be called on the connection's strand; inference
-/// runs on the worker pool and its result comes back through `post`, onto that strand.
+/// runs on the worker pool and its result comes back through `post`, onto that strand. The
+/// tracking state is read by the frame job and written by OnResult before the pool is told the
+/// frame is done (Release), so the two never overlap.
 class ChallengeConnection : public std::enable_shared_from_this<ChallengeConnection> {
   public:
     /// @brief Sends one text message; close_after asks the transport to close once it is sent.
@@ -54,8 +58,9 @@ class ChallengeConnection : public std::enable_shared_from_this<ChallengeConnect
         : ctx_(ctx), session_(std::move(session)), send_(std::move(send)), post_(std::move(post)) {}
 
     struct FrameResult {
-        bool ok = false;    // decoded and analysed
-        std::string error;  // A's error text when !ok
+        std::uint64_t seq = 0;  // which client message this frame was
+        bool ok = false;        // decoded and analysed
+        std::string error;      // A's error text when !ok
         int face_count = 0;
         float yaw = 0, pitch = 0;
         float cx = 0, cy = 0, eye_dist = 0;
@@ -69,7 +74,9 @@ class ChallengeConnection : public std::enable_shared_from_this<ChallengeConnect
         bool has_landmarks = false;
     };
 
-    void Submit(std::vector<std::uint8_t> jpeg);
+    void Submit(std::uint64_t seq, std::vector<std::uint8_t> jpeg);
+    // Runs on a worker: the analysis of one frame, with the tracking state of the last result.
+    FrameResult AnalyseFrame(const std::vector<std::uint8_t>& jpeg);
     void OnResult(const FrameResult& r);
     void UpdateTrack(const FrameResult& r);
     void Emit(const std::optional<challenge::Event>& event);
@@ -79,9 +86,17 @@ class ChallengeConnection : public std::enable_shared_from_this<ChallengeConnect
     challenge::ChallengeSession session_;
     Send send_;
     Post post_;
-    bool in_flight_ = false;
-    std::optional<std::vector<std::uint8_t>> pending_;
-    int frames_seen_ = 0;
+    int frames_seen_ = 0;         // frames analysed (counted by the frame job)
+    std::uint64_t messages_ = 0;  // client messages received
+    // The client message the next emitted event answers (its number goes out as "frame_seq",
+    // an extra key A's clients ignore), or none for server-initiated events (timeouts).
+    std::optional<std::uint64_t> answering_;
+    // The challenge a frame may complete now (a Direction, -1 outside WAITING_ACTION) and the
+    // session's pitch baseline: set on the strand whenever the state changes, read by the frame
+    // job to decide whether the frame needs passive evidence.
+    std::atomic<int> awaited_action_{-1};
+    std::atomic<float> pitch_baseline_{0.0f};
+    void PublishState();
     std::optional<std::pair<float, float>> last_centre_;  // face centre of the last frame
     float last_eye_dist_ = 0;                             // its eye distance
     std::optional<TrackHint> hint_;  // where the face is, to skip the detector next frame

@@ -54,7 +54,6 @@ SHAPES = {
     "complete": BASE + POSE + COUNT + ["live"],
     "failed": ["type", "reason", "message"],
     "error": ["type", "message"],
-    "busy": ["type", "message"],
 }
 DIRECTIONS = {"LEFT", "RIGHT", "UP", "DOWN"}
 FAIL_REASONS = {"timeout", "challenge_timeout", "wrong_attempts", "multiple_faces", "face_changed",
@@ -116,6 +115,18 @@ def small_t1():
     return _FRAME_CACHE[key]
 
 
+def split_seq(text):
+    """A reply parsed, and the extra key "frame_seq" taken out of it: the number of the client
+    message it answers (A's clients ignore extra keys). It must be the last key, an integer >= 1;
+    server-initiated messages (start, timeouts) have none."""
+    message = json.loads(text)
+    seq = message.pop("frame_seq", None)
+    if seq is not None:
+        assert text.endswith(f',"frame_seq":{seq}}}'), text
+        assert isinstance(seq, int) and not isinstance(seq, bool) and seq >= 1, text
+    return message, seq
+
+
 def frame_msg(b64):
     return json.dumps({"frame": b64})
 
@@ -152,7 +163,8 @@ class SessionLog:
 
     def __init__(self):
         self.texts = []
-        self.messages = []
+        self.messages = []  # without "frame_seq"
+        self.seqs = []      # each message's frame_seq (None when it has none)
         self.times = []
         self.close_code = None
         self.frames_sent = 0
@@ -160,7 +172,9 @@ class SessionLog:
 
     def add(self, text):
         self.texts.append(text)
-        self.messages.append(json.loads(text))
+        message, seq = split_seq(text)
+        self.messages.append(message)
+        self.seqs.append(seq)
         self.times.append(time.monotonic() - self.t0)
 
     def types(self):
@@ -273,7 +287,7 @@ class ProtocolAssertions:
             self.assertEqual(list(message), keys, text)
         else:
             self.assertEqual(list(message), SHAPES[kind], text)
-        if kind in ("failed", "error", "busy"):
+        if kind in ("failed", "error"):
             self.assertIsInstance(message["message"], str, text)
             if kind == "failed":
                 self.assertIn(message["reason"], FAIL_REASONS, text)
@@ -339,8 +353,8 @@ class LiveHeadTurnFlow(ServerTestCase, ProtocolAssertions):
 
     REQUIRED_FILES = (HEADTURN_VIDEO, REPLAY_VIDEO)
     SERVER_ARGS = ("--set", "challenges=LEFT,RIGHT", "--set", "required_successes=2",
-                   "--set", "max_wrong_attempts=50", "--set", "challenge_timeout=20",
-                   "--set", "session_timeout=60")
+                   "--set", "max_wrong_attempts=50", "--set", "challenge_timeout=30",
+                   "--set", "session_timeout=90")
     outcomes = []  # (kind, last message) of every session run by this class
 
     @classmethod
@@ -375,13 +389,20 @@ class LiveHeadTurnFlow(ServerTestCase, ProtocolAssertions):
         # stale ones replaced (latest frame wins), and never more than 3 replies.
         burst_before = scrape(self.server)
         client = open_ws(self.server)
+        answered = []
         try:
             json.loads(client.recv())  # start
             for frame in frames[:12]:
                 client.send(json.dumps({"frame": frame}))
-            time.sleep(2.0)
+            # The replies name the frames they answer: the first one (taken at once) and,
+            # after the stale ones were replaced, the newest one.
+            while 12 not in answered:
+                answered.append(split_seq(client.recv())[1])
+            time.sleep(0.5)
         finally:
             client.close()
+        self.assertEqual(answered[-1], 12, answered)
+        self.assertLessEqual(len(answered), 3, answered)
         burst_after = scrape(self.server)
         burst_dropped = (metric(burst_after, "liveproof_ws_frames_total", outcome="dropped")
                          - metric(burst_before, "liveproof_ws_frames_total", outcome="dropped"))
@@ -396,8 +417,9 @@ class LiveHeadTurnFlow(ServerTestCase, ProtocolAssertions):
         self.record(log)
         print(f"\n[stop-and-wait] {log.summary()}", file=sys.stderr)
         self.assert_complete(log)
-        # stop-and-wait: exactly one reply per frame
+        # stop-and-wait: exactly one reply per frame, and it says which frame it answers
         self.assertEqual(len(log.messages) - 1, log.frames_sent, log.summary())
+        self.assertEqual(log.seqs, [None] + list(range(1, log.frames_sent + 1)), log.summary())
 
     def test_3_mirrored_completes(self):
         frames = video_frames(HEADTURN_VIDEO)
@@ -583,7 +605,8 @@ class BadMessagesAndLimits(ServerTestCase, ProtocolAssertions):
         try:
             ws.send(payload, opcode=opcode)
             text = ws.recv()
-            reply = json.loads(text)
+            reply, seq = split_seq(text)
+            self.assertEqual(seq, 1, text)
             self.assertEqual(list(reply), ["type", "message"], text)
             self.assertEqual(reply["type"], "error", text)
             self.assertIsInstance(reply["message"], str)
@@ -592,7 +615,8 @@ class BadMessagesAndLimits(ServerTestCase, ProtocolAssertions):
                 self.assertEqual(reply["message"], expect_message, text)
             ws.send(self.good)
             text = ws.recv()
-            normal = json.loads(text)
+            normal, seq = split_seq(text)
+            self.assertEqual(seq, 2, text)
             self.assert_a_message(text, normal)
             self.assertIn(normal["type"], ("waiting", "challenge", "no_face"), text)
         finally:
@@ -632,7 +656,8 @@ class BadMessagesAndLimits(ServerTestCase, ProtocolAssertions):
         ws = self.session()
         try:
             ws.send(frame_msg(big))
-            reply = json.loads(ws.recv())
+            reply, seq = split_seq(ws.recv())
+            self.assertEqual(seq, 1)
             self.assertEqual(list(reply), ["type", "message"], reply)
             self.assertEqual(reply["type"], "error")
             self.assertIn("640x480", reply["message"])

@@ -39,15 +39,22 @@ TEST(Tracking, HintAtTheDetectedFaceReproducesTheDetectedAnalysis) {
     EXPECT_NEAR(a.landmark_68[30].x, b.landmark_68[30].x, 0.01);
 }
 
-TEST(Tracking, HintOnEmptyBackgroundFindsNoFace) {
+TEST(Tracking, HintWhereNoFaceIsFallsBackToTheDetector) {
     LIVEPROOF_REQUIRE_MODELS();
-    // The top-right corner of T1 is background: the mesh's face flag must reject it.
+    // The top-right corner of T1 is background: the mesh's face flag rejects it, and the
+    // detector finds the face where it is.
     const auto bytes = ReadBytes(SharedDir() / "models/samples/image_T1.jpg");
+    auto detected = DefaultEngine()->Analyze(bytes);
+    ASSERT_TRUE(detected);
+    ASSERT_EQ(detected->faces.size(), 1u);
     AnalyzeOptions what;
     what.track = TrackHint{380, 10, 90, 110, {400, 50}, {450, 50}};
     auto r = DefaultEngine()->Analyze(bytes, what);
     ASSERT_TRUE(r);
-    EXPECT_TRUE(r->faces.empty());
+    EXPECT_NE(r->detector, "track");
+    EXPECT_EQ(r->timings_ms.count("detect"), 1u);
+    ASSERT_EQ(r->faces.size(), 1u);
+    EXPECT_NEAR(r->faces[0].x1, detected->faces[0].x1, 0.01);
 }
 
 }  // namespace
