@@ -18,7 +18,7 @@ namespace liveproof::server {
 /// @brief How WorkerPool's session lane picks among waiting frames (see WorkerPool).
 struct SessionLaneOptions {
     using Clock = std::chrono::steady_clock;
-    Clock::duration fresh = std::chrono::milliseconds(100);
+    Clock::duration fresh = std::chrono::milliseconds(70);
     Clock::duration max_wait = std::chrono::milliseconds(500);
     std::function<Clock::time_point()> now = [] { return Clock::now(); };  // tests inject
 };
