@@ -75,11 +75,13 @@ void BM_Decode(benchmark::State& state) {
 }
 BENCHMARK(BM_Decode)->Unit(benchmark::kMillisecond);
 
+// Argument: the detector's input long side (320: the engine default; 192: WebSocket frames).
 void BM_Detect(benchmark::State& state) {
     auto& f = Fixture::Get();
-    for (auto _ : state) benchmark::DoNotOptimize(f.pipeline->Detect(f.bgr));
+    const int side = static_cast<int>(state.range(0));
+    for (auto _ : state) benchmark::DoNotOptimize(f.pipeline->Detect(f.bgr, side));
 }
-BENCHMARK(BM_Detect)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Detect)->Arg(320)->Arg(192)->Arg(160)->Unit(benchmark::kMillisecond);
 
 // Detection, mesh and so on through AnalyzeFace with one stage switched on at a time.
 void RunStage(benchmark::State& state, AnalyzeOptions what) {

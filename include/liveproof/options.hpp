@@ -82,6 +82,9 @@ struct AnalyzeOptions {
     bool keep_mesh = false;          ///< return all 468 mesh points, not only the 68 subset
     int max_faces = -1;              ///< cap for this call; -1 = the engine's max_faces
     std::optional<TrackHint> track;  ///< skip detection: analyse the face tracked here
+    /// Detector input long side for this call; 0 = the engine's detect_max_side. Smaller is
+    /// faster and finds only larger faces (a face in a webcam stream is large).
+    int detect_max_side = 0;
     /// When set (and antispoof is on), the ensemble runs only on faces for which this returns
     /// true; it sees the face after mesh and pose. A stream uses it to spend the ~10 ms only on
     /// frames whose pose may complete a challenge.

@@ -63,8 +63,8 @@ Expected<std::unique_ptr<Pipeline>> Pipeline::Create(const Models& models,
                                                   std::move(*fas)));
 }
 
-std::vector<vision::Detection> Pipeline::Detect(const cv::Mat& bgr) {
-    return detector_->Detect(bgr);
+std::vector<vision::Detection> Pipeline::Detect(const cv::Mat& bgr, int max_side) {
+    return detector_->Detect(bgr, max_side);
 }
 
 FaceResult Pipeline::AnalyzeFace(const cv::Mat& bgr, const vision::Detection& d,
@@ -173,7 +173,7 @@ void Pipeline::Analyze(const cv::Mat& bgr, const AnalyzeOptions& what, ImageAnal
     std::vector<vision::Detection> faces;
     {
         StageTimer t(out.timings_ms, "detect");
-        faces = Detect(bgr);
+        faces = Detect(bgr, what.detect_max_side);
     }
     const int cap =
         what.max_faces >= 0 ? std::min(what.max_faces, options_.max_faces) : options_.max_faces;

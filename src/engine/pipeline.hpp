@@ -30,7 +30,7 @@ class Pipeline {
     void Analyze(const cv::Mat& bgr, const AnalyzeOptions& what, ImageAnalysis& out);
 
     /// @brief Detection only (largest first, capped at max_faces).
-    std::vector<vision::Detection> Detect(const cv::Mat& bgr);
+    std::vector<vision::Detection> Detect(const cv::Mat& bgr, int max_side = 0);
 
     /// @brief Analyses one detection; used by the video path after its own detection step.
     /// `mesh_done`: the mesh already run on this detection's crop (not run again).

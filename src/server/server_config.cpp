@@ -162,6 +162,7 @@ const std::map<std::string, Setting>& Table() {
         {"ws_max_message_bytes", Int(&ServerConfig::ws_max_message_bytes, 1024, 64 << 20)},
         {"ws_max_frame_pixels", Int(&ServerConfig::ws_max_frame_pixels, 1024, 40000000)},
         {"ws_passive_every", Int(&ServerConfig::ws_passive_every, 1, 100)},
+        {"ws_detect_max_side", Int(&ServerConfig::ws_detect_max_side, 0, 4096)},
         {"ws_max_sessions", Int(&ServerConfig::ws_max_sessions, 1, 10000)},
     };
     return table;

@@ -149,6 +149,7 @@ ChallengeConnection::FrameResult ChallengeConnection::AnalyseFrame(
     AnalyzeOptions what = AnalyzeOptions::PassiveOnly();
     what.pose = true;
     what.max_faces = 3;  // enough to see "more than one"
+    what.detect_max_side = ctx_.config.ws_detect_max_side;
     if (hint_ && since_detect_ < kRedetectEvery - 1 && NowSeconds() - last_time_ < kTrackMaxGapS) {
         what.track = *hint_;
         ++since_detect_;
@@ -193,6 +194,7 @@ ChallengeConnection::FrameResult ChallengeConnection::AnalyseFrame(
     const auto start = std::chrono::steady_clock::now();
     FrameResult r;
     auto a = ctx_.engine->Analyze(jpeg, what);
+    if (a && what.track && a->detector != "track") since_detect_ = 0;  // the face left its crop
     if (!a) {
         r.error = std::string(challenge::kAErrorCouldNotDecode);
     } else {
@@ -260,16 +262,26 @@ void ChallengeConnection::OnResult(const FrameResult& r) {
         obs.eyes_closed = r.eyes_closed;
         if (obs.face && r.face_count == 1) {
             const double now = NowSeconds();
-            if (last_centre_) {
-                const float d = std::hypot(r.cx - last_centre_->first, r.cy - last_centre_->second);
-                // A turning head shrinks its eye distance: judge against the larger of the two.
-                const float eye = std::max({r.eye_dist, last_eye_dist_, 1.0f});
-                const auto gap = static_cast<float>((now - last_time_) / kTrackJumpWindowS);
-                obs.track_jump =
-                    d > kTrackJumpEyeDistances * eye * std::clamp(gap, 1.0f, kTrackJumpMaxScale);
+            // Judged between detected frames only: a tracked box follows the previous landmarks
+            // (it cannot show a swap), and on a fast turn it can drift; the next detection then
+            // puts the box back, which read as a jump (3 of 71 sessions of the head-turn clip at
+            // 7 fps failed as face_changed). A face that leaves the tracked crop is detected at
+            // once (the engine falls back), so a swap still meets this check.
+            if (!r.tracked) {
+                if (last_centre_) {
+                    const float d =
+                        std::hypot(r.cx - last_centre_->first, r.cy - last_centre_->second);
+                    // A turning head shrinks its eye distance: judge against the larger one.
+                    const float eye = std::max({r.eye_dist, last_eye_dist_, 1.0f});
+                    const auto gap =
+                        static_cast<float>((now - last_detect_time_) / kTrackJumpWindowS);
+                    obs.track_jump = d > kTrackJumpEyeDistances * eye *
+                                             std::clamp(gap, 1.0f, kTrackJumpMaxScale);
+                }
+                last_centre_ = std::make_pair(r.cx, r.cy);
+                last_eye_dist_ = r.eye_dist;
+                last_detect_time_ = now;
             }
-            last_centre_ = std::make_pair(r.cx, r.cy);
-            last_eye_dist_ = r.eye_dist;
             last_time_ = now;
         }
         if (r.p_real) {

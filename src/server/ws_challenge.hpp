@@ -97,8 +97,9 @@ class ChallengeConnection : public std::enable_shared_from_this<ChallengeConnect
     std::atomic<int> awaited_action_{-1};
     std::atomic<float> pitch_baseline_{0.0f};
     void PublishState();
-    std::optional<std::pair<float, float>> last_centre_;  // face centre of the last frame
+    std::optional<std::pair<float, float>> last_centre_;  // face centre at the last detection
     float last_eye_dist_ = 0;                             // its eye distance
+    double last_detect_time_ = 0;                         // when (s)
     std::optional<TrackHint> hint_;  // where the face is, to skip the detector next frame
     int since_detect_ = 0;           // tracked frames since the last detection
     float box_dx_ = 0, box_dy_ = 0;  // detector box centre minus landmark centroid

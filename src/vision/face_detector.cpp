@@ -21,9 +21,9 @@ class YuNetDetector final : public FaceDetector {
     YuNetDetector(cv::Ptr<cv::FaceDetectorYN> net, DetectorConfig config)
         : net_(std::move(net)), config_(std::move(config)) {}
 
-    std::vector<Detection> Detect(const cv::Mat& bgr) override {
+    std::vector<Detection> Detect(const cv::Mat& bgr, int max_side) override {
         cv::Mat small;
-        ResizeLongSide(bgr, config_.max_side, small);
+        ResizeLongSide(bgr, max_side > 0 ? max_side : config_.max_side, small);
         const float sx = static_cast<float>(bgr.cols) / static_cast<float>(small.cols);
         const float sy = static_cast<float>(bgr.rows) / static_cast<float>(small.rows);
         // YuNet's pooling fails (cv::Exception) on a side under 63 px: pad bottom/right, which
@@ -68,10 +68,10 @@ class HaarDetector final : public FaceDetector {
     HaarDetector(cv::CascadeClassifier cascade, DetectorConfig config)
         : cascade_(std::move(cascade)), config_(std::move(config)) {}
 
-    std::vector<Detection> Detect(const cv::Mat& bgr) override {
+    std::vector<Detection> Detect(const cv::Mat& bgr, int max_side) override {
         cv::Mat small;
         // The cascade needs more pixels than YuNet for the same recall.
-        ResizeLongSide(bgr, std::max(config_.max_side, 640), small);
+        ResizeLongSide(bgr, std::max(max_side > 0 ? max_side : config_.max_side, 640), small);
         const float sx = static_cast<float>(bgr.cols) / static_cast<float>(small.cols);
         const float sy = static_cast<float>(bgr.rows) / static_cast<float>(small.rows);
         cv::Mat gray;

@@ -37,6 +37,7 @@ from server_harness import T1, REPLAY_VIDEO, ServerTestCase, b64_of, shared_path
 from ws_client import WsClient, WsClosed  # noqa: E402
 
 HEADTURN_VIDEO = "data/video/apfol_real2_live_headturn.webm"
+TWO_FACES = "data/conditions/multi_face/dlib_2008_001009.jpg"  # 360x480, faces of 76 and 90 px
 FPS = 30
 KEY = "ws-test-key-0123456789"
 ALLOWED_ORIGIN = "https://allowed.example"
@@ -99,6 +100,20 @@ def video_frames(relative, scale=None):
         if not frames:
             raise unittest.SkipTest(f"ffmpeg decoded no frames from {relative}")
         _FRAME_CACHE[key] = frames
+    return _FRAME_CACHE[key]
+
+
+def shifted_first_frame(relative, dx):
+    """The clip's first frame with its content moved dx pixels to the left (base64 JPEG)."""
+    key = (relative, f"shift-{dx}")
+    if key not in _FRAME_CACHE:
+        require_ffmpeg()
+        out = os.path.join(_tmpdir(), f"shift_{dx}.jpg")
+        subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", "-i", shared_path(relative),
+                        "-frames:v", "1", "-vf", f"crop=iw-{dx}:ih:{dx}:0,pad=iw+{dx}:ih:0:0",
+                        "-q:v", "5", out], check=True, timeout=60)
+        with open(out, "rb") as f:
+            _FRAME_CACHE[key] = base64.b64encode(f.read()).decode("ascii")
     return _FRAME_CACHE[key]
 
 
@@ -351,7 +366,7 @@ class ProtocolAssertions:
 class LiveHeadTurnFlow(ServerTestCase, ProtocolAssertions):
     """The head-turn video, the phone replay and ?mirrored=1 through the normal thresholds."""
 
-    REQUIRED_FILES = (HEADTURN_VIDEO, REPLAY_VIDEO)
+    REQUIRED_FILES = (HEADTURN_VIDEO, REPLAY_VIDEO, TWO_FACES)
     SERVER_ARGS = ("--set", "challenges=LEFT,RIGHT", "--set", "required_successes=2",
                    "--set", "max_wrong_attempts=50", "--set", "challenge_timeout=30",
                    "--set", "session_timeout=90")
@@ -460,6 +475,55 @@ class LiveHeadTurnFlow(ServerTestCase, ProtocolAssertions):
 
     # A real head turn sampled ~0.6 s apart (slow client, or frames dropped under load) moves
     # the box ~75 px while the eye distance shrinks: it must not read as a face swap.
+    def test_6_two_faces_fail_multiple_faces(self):
+        # Detection on WebSocket frames runs at a reduced side (ws_detect_max_side, 192 px):
+        # a second face of 76 px in a 480-px frame is still seen, and the session fails at once.
+        log = SessionLog()
+        ws = open_ws(self.server)
+        try:
+            log.add(ws.recv())
+            ws.send(frame_msg(b64_of(TWO_FACES)))
+            log.frames_sent += 1
+            while True:
+                log.add(ws.recv())
+        except WsClosed as e:
+            log.close_code = e.code
+        finally:
+            ws.close()
+        self.record(log)
+        self.assert_session_shapes(log)
+        self.assertEqual((log.last["type"], log.last.get("reason")), ("failed", "multiple_faces"),
+                         log.summary())
+        self.assertEqual(log.seqs[-1], 1, log.summary())
+
+    def test_7_face_that_jumps_fails_face_changed(self):
+        # The first frame, then the same frame with the face 220 px to the left (2.7 eye
+        # distances, 0.1 s later): not head movement, another face in another place. The face has
+        # left the tracked crop, the detector finds it, and the jump ends the session.
+        first = video_frames(HEADTURN_VIDEO)[0]
+        moved = shifted_first_frame(HEADTURN_VIDEO, 220)
+        log = SessionLog()
+        ws = open_ws(self.server)
+        try:
+            log.add(ws.recv())
+            ws.send(frame_msg(first))
+            log.frames_sent += 1
+            log.add(ws.recv())
+            self.assertIn(log.last["type"], ("waiting", "challenge"), log.summary())
+            ws.send(frame_msg(moved))
+            log.frames_sent += 1
+            while True:
+                log.add(ws.recv())
+        except WsClosed as e:
+            log.close_code = e.code
+        finally:
+            ws.close()
+        self.record(log)
+        self.assert_session_shapes(log)
+        self.assertEqual((log.last["type"], log.last.get("reason")), ("failed", "face_changed"),
+                         log.summary())
+        self.assertEqual(log.seqs[-1], 2, log.summary())
+
     def test_5_head_turn_sampled_slowly_is_not_face_changed(self):
         frames = video_frames(HEADTURN_VIDEO)
         ends = []
