@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "server/load_client.hpp"
+#include "text_table.hpp"
 
 namespace liveproof::cli::bench {
 
@@ -62,39 +63,6 @@ void Probe(const std::string& command, const load::LoadTarget& target);
 
 std::vector<std::uint8_t> ReadCapped(const std::string& command, const std::string& path,
                                      std::size_t cap);
-
-/// A plain text table: column widths from the content, left-aligned (as in `eval`).
-class Table {
-  public:
-    explicit Table(std::vector<std::string> header) { rows_.push_back(std::move(header)); }
-    void Add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
-    void Print(std::ostream& out) const {
-        std::vector<std::size_t> w;
-        for (const auto& r : rows_) {
-            w.resize(std::max(w.size(), r.size()));
-            for (std::size_t i = 0; i < r.size(); ++i) w[i] = std::max(w[i], r[i].size());
-        }
-        for (std::size_t r = 0; r < rows_.size(); ++r) {
-            out << "  ";
-            for (std::size_t i = 0; i < rows_[r].size(); ++i) {
-                const bool last = i + 1 == rows_[r].size();  // no trailing blanks
-                out << std::left << std::setw(last ? 0 : static_cast<int>(w[i])) << rows_[r][i]
-                    << (last ? "" : "  ");
-            }
-            out << "\n";
-            if (r == 0) {
-                out << "  ";
-                for (std::size_t i = 0; i < w.size(); ++i) {
-                    out << std::string(w[i], '-') << (i + 1 < w.size() ? "  " : "");
-                }
-                out << "\n";
-            }
-        }
-    }
-
-  private:
-    std::vector<std::vector<std::string>> rows_;
-};
 
 json LatencyJson(const load::LatencySummary& s);
 

@@ -22,6 +22,7 @@
 #include "eval/labels_csv.hpp"
 #include "eval/metrics.hpp"
 #include "eval/report_html.hpp"
+#include "text_table.hpp"
 
 namespace liveproof::cli {
 
@@ -149,38 +150,6 @@ json JNum(const std::optional<double>& v) {
 }
 
 std::string Ratio(int num, int den) { return std::to_string(num) + "/" + std::to_string(den); }
-
-/// A plain text table: column widths from the content, left-aligned.
-class Table {
-  public:
-    explicit Table(std::vector<std::string> header) { rows_.push_back(std::move(header)); }
-    void Add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
-    void Print(std::ostream& out) const {
-        std::vector<std::size_t> w;
-        for (const auto& r : rows_) {
-            w.resize(std::max(w.size(), r.size()));
-            for (std::size_t i = 0; i < r.size(); ++i) w[i] = std::max(w[i], r[i].size());
-        }
-        for (std::size_t r = 0; r < rows_.size(); ++r) {
-            out << "  ";
-            for (std::size_t i = 0; i < rows_[r].size(); ++i) {
-                out << std::left << std::setw(static_cast<int>(w[i])) << rows_[r][i]
-                    << (i + 1 < rows_[r].size() ? "  " : "");
-            }
-            out << "\n";
-            if (r == 0) {
-                out << "  ";
-                for (std::size_t i = 0; i < w.size(); ++i) {
-                    out << std::string(w[i], '-') << (i + 1 < w.size() ? "  " : "");
-                }
-                out << "\n";
-            }
-        }
-    }
-
-  private:
-    std::vector<std::vector<std::string>> rows_;
-};
 
 /// Progress on stderr: a redrawn bar on a terminal, otherwise a plain line every few items.
 class Progress {

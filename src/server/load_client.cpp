@@ -7,8 +7,10 @@
 #include <cctype>
 #include <charconv>
 #include <cstdio>
+#include <thread>
 
 #include "server/load_net.hpp"
+#include "server/load_stats.hpp"
 
 namespace liveproof::server::load {
 
@@ -203,6 +205,16 @@ std::optional<std::map<std::string, double>> ScrapeMetrics(
     ioc.run();
     if (!ok) return std::nullopt;
     return ParseMetricSamples(parser.get().body(), names);
+}
+
+std::optional<std::map<std::string, double>> ServerDeltasSince(
+    const std::optional<std::map<std::string, double>>& before, const LoadTarget& target,
+    const std::string& api_key, std::span<const std::string_view> names, double settle_s) {
+    if (!before) return std::nullopt;
+    std::this_thread::sleep_for(Seconds(settle_s));
+    const auto after = ScrapeMetrics(target, api_key, names);
+    if (!after) return std::nullopt;
+    return MetricDeltas(*before, *after);
 }
 
 }  // namespace detail

@@ -189,11 +189,8 @@ HttpLoadResult RunHttpLoad(const HttpLoadOptions& options) {
     run.result.latency = run.all.Summary();
     run.result.latency_ok = run.ok.Summary();
 
-    if (before) {
-        std::this_thread::sleep_for(Seconds(kSettleS));
-        const auto after = detail::ScrapeMetrics(options.target, options.api_key, kServerCounters);
-        if (after) run.result.server = MetricDeltas(*before, *after);
-    }
+    run.result.server = detail::ServerDeltasSince(before, options.target, options.api_key,
+                                                  kServerCounters, kSettleS);
     return std::move(run.result);
 }
 

@@ -39,4 +39,10 @@ std::optional<std::map<std::string, double>> ScrapeMetrics(const LoadTarget& tar
                                                            const std::string& api_key,
                                                            std::span<const std::string_view> names);
 
+/// @brief After a run: waits `settle_s` (cut requests finish), reads the counters again and
+/// returns their change since @p before; nullopt when either read failed.
+std::optional<std::map<std::string, double>> ServerDeltasSince(
+    const std::optional<std::map<std::string, double>>& before, const LoadTarget& target,
+    const std::string& api_key, std::span<const std::string_view> names, double settle_s);
+
 }  // namespace liveproof::server::load::detail

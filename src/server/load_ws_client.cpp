@@ -467,11 +467,8 @@ WsLoadResult RunWsLoad(const WsLoadOptions& options) {
     run.result.latency = run.latency.Summary();
     run.result.latency_answered = run.answered.Summary();
 
-    if (before) {
-        std::this_thread::sleep_for(Seconds(kSettleS));
-        const auto after = detail::ScrapeMetrics(options.target, options.api_key, kServerCounters);
-        if (after) run.result.server = MetricDeltas(*before, *after);
-    }
+    run.result.server = detail::ServerDeltasSince(before, options.target, options.api_key,
+                                                  kServerCounters, kSettleS);
     return std::move(run.result);
 }
 

@@ -273,6 +273,25 @@ def run_stop_and_wait(server, frames, path="/ws", pause_s=0.15, limit_s=90, fps=
     return log
 
 
+def run_frame_list(server, frames):
+    """Sends each frame after the previous reply, then reads until the server closes."""
+    log = SessionLog()
+    ws = open_ws(server)
+    try:
+        log.add(ws.recv())
+        for frame in frames:
+            ws.send(frame_msg(frame))
+            log.frames_sent += 1
+            log.add(ws.recv())
+        while True:
+            log.add(ws.recv())
+    except WsClosed as e:
+        log.close_code = e.code
+    finally:
+        ws.close()
+    return log
+
+
 def wait_ws_sessions_ended(server, timeout=10):
     """Waits until every started session has ended (completed, failed or abandoned)."""
     deadline = time.monotonic() + timeout
@@ -478,18 +497,7 @@ class LiveHeadTurnFlow(ServerTestCase, ProtocolAssertions):
     def test_6_two_faces_fail_multiple_faces(self):
         # Detection on WebSocket frames runs at a reduced side (ws_detect_max_side, 192 px):
         # a second face of 76 px in a 480-px frame is still seen, and the session fails at once.
-        log = SessionLog()
-        ws = open_ws(self.server)
-        try:
-            log.add(ws.recv())
-            ws.send(frame_msg(b64_of(TWO_FACES)))
-            log.frames_sent += 1
-            while True:
-                log.add(ws.recv())
-        except WsClosed as e:
-            log.close_code = e.code
-        finally:
-            ws.close()
+        log = run_frame_list(self.server, [b64_of(TWO_FACES)])
         self.record(log)
         self.assert_session_shapes(log)
         self.assertEqual((log.last["type"], log.last.get("reason")), ("failed", "multiple_faces"),
@@ -502,23 +510,9 @@ class LiveHeadTurnFlow(ServerTestCase, ProtocolAssertions):
         # left the tracked crop, the detector finds it, and the jump ends the session.
         first = video_frames(HEADTURN_VIDEO)[0]
         moved = shifted_first_frame(HEADTURN_VIDEO, 220)
-        log = SessionLog()
-        ws = open_ws(self.server)
-        try:
-            log.add(ws.recv())
-            ws.send(frame_msg(first))
-            log.frames_sent += 1
-            log.add(ws.recv())
-            self.assertIn(log.last["type"], ("waiting", "challenge"), log.summary())
-            ws.send(frame_msg(moved))
-            log.frames_sent += 1
-            while True:
-                log.add(ws.recv())
-        except WsClosed as e:
-            log.close_code = e.code
-        finally:
-            ws.close()
+        log = run_frame_list(self.server, [first, moved])
         self.record(log)
+        self.assertIn(log.messages[1]["type"], ("waiting", "challenge"), log.summary())
         self.assert_session_shapes(log)
         self.assertEqual((log.last["type"], log.last.get("reason")), ("failed", "face_changed"),
                          log.summary())
