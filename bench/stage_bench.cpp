@@ -37,7 +37,6 @@ struct Fixture {
     std::unique_ptr<engine::Pipeline> pipeline;
     std::unique_ptr<Engine> engine;
     vision::Detection face;
-    vision::MeshResult mesh;
 
     static Fixture& Get() {
         static Fixture f;

@@ -17,7 +17,9 @@ struct AnalyzeFlags {
     bool passive_only = false;
 };
 
-void PrintSummary(const std::string& path, const ImageAnalysis& a) {
+// The verdict is P(real) against the engine's threshold, as the server judges it (not the
+// ensemble's arg-max class, which can disagree near the threshold).
+void PrintSummary(const std::string& path, const ImageAnalysis& a, float threshold) {
     std::cout << path << ": " << a.width << "x" << a.height << ", " << a.faces.size()
               << " face(s)\n";
     for (std::size_t i = 0; i < a.faces.size(); ++i) {
@@ -26,7 +28,7 @@ void PrintSummary(const std::string& path, const ImageAnalysis& a) {
                   << f.y2 << "]";
         if (f.antispoof) {
             std::cout << "  P(real)=" << f.antispoof->p_real
-                      << (f.antispoof->label == 1 ? " REAL" : " SPOOF");
+                      << (f.antispoof->p_real >= threshold ? " REAL" : " SPOOF");
         }
         if (f.pose)
             std::cout << "  yaw=" << f.pose->yaw << " pitch=" << f.pose->pitch
@@ -78,7 +80,7 @@ void RegisterAnalyze(CLI::App& root) {
                 j["image"] = path;
                 std::cout << j.dump() << "\n";
             } else {
-                PrintSummary(path, *result);
+                PrintSummary(path, *result, engine->options().liveness_threshold);
             }
         }
         if (failures > 0) throw CLI::RuntimeError(1);

@@ -1,24 +1,16 @@
 // `liveproof bench ws`: N system-A sessions streaming the frames of a real video; messages prepared
 // once.
-#include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <filesystem>
-#include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
-#include <random>
-#include <span>
-#include <sstream>
 
 #include "bench_common.hpp"
 #include "cli_common.hpp"
-#include "commands.hpp"
 #include "media/base64.hpp"
 #include "media/decode.hpp"
-#include "media/image_header.hpp"
 #include "media/video.hpp"
 #include "server/load_client.hpp"
 

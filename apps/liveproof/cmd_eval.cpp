@@ -13,8 +13,6 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include <set>
 #include <sstream>
 
 #include "cli_common.hpp"
@@ -22,6 +20,7 @@
 #include "eval/labels_csv.hpp"
 #include "eval/metrics.hpp"
 #include "eval/report_html.hpp"
+#include "media/decode.hpp"
 #include "text_table.hpp"
 
 namespace liveproof::cli {
@@ -224,7 +223,6 @@ class Evaluator {
         : engine_(engine), flags_(flags), root_(flags.root) {}
 
     Collected Run(const std::vector<eval::LabelRow>& rows) {
-        const std::set<std::string> wanted(flags_.tasks.begin(), flags_.tasks.end());
         std::vector<const eval::LabelRow*> todo;
         // Task by task, in the order asked for, so the progress lines read naturally.
         for (const std::string& task : flags_.tasks) {
@@ -247,8 +245,10 @@ class Evaluator {
         auto bytes = ReadInputFile(path->string(), engine_.options().limits.max_image_bytes);
         if (!bytes) return Unexpected{bytes.error()};
         if (row.task != "antispoof_crop") return engine_.Analyze(*bytes, what);
-        const cv::Mat crop = cv::imdecode(*bytes, cv::IMREAD_COLOR);
-        if (crop.empty()) return MakeError(ErrorCode::CorruptImage, "cannot decode " + row.file);
+        // The engine's decoder: its caps and truncation checks, and errors instead of exceptions.
+        auto decoded = media::DecodeImage(*bytes, engine_.options().limits);
+        if (!decoded) return Unexpected{decoded.error()};
+        const cv::Mat& crop = decoded->bgr;
         const int border =
             flags_.crop_border == "constant" ? cv::BORDER_CONSTANT : cv::BORDER_REPLICATE;
         const cv::Mat padded = PadCrop(crop, flags_.crop_pad, border);

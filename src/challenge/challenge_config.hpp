@@ -8,9 +8,6 @@
 
 namespace liveproof::challenge {
 
-/// @brief Environment variable holding the allowed challenges, e.g. "LEFT,RIGHT,UP,DOWN".
-inline constexpr std::string_view kChallengesEnvVar = "LIVEPROOF_CHALLENGES";
-
 /// @brief One thing the user is asked to do, in the user's own terms: Left = turn towards
 /// their own left (yaw < 0 on unmirrored frames), Up = look up (pitch < 0), Blink = close and
 /// reopen the eyes.

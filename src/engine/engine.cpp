@@ -31,8 +31,8 @@ Expected<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
     auto impl = std::make_unique<Impl>();
     impl->options = options;
     EngineOptions& o = impl->options;
-    if (o.workers <= 0)
-        o.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    if (o.workers <= 0)  // one per core, within the cap below
+        o.workers = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 64u));
     if (o.workers > 64) return MakeError(ErrorCode::InvalidArgument, "workers must be 1..64");
     if (o.max_faces < 1 || o.max_faces > 100) {
         return MakeError(ErrorCode::InvalidArgument, "max_faces must be 1..100");

@@ -38,9 +38,6 @@ class Pipeline {
                            const AnalyzeOptions& what, std::map<std::string, double>& timings,
                            const vision::MeshResult* mesh_done = nullptr);
 
-    /// @brief "yunet" or "haar".
-    [[nodiscard]] const char* detector_name() const { return detector_->name(); }
-
   private:
     // The tracked face: the mesh on the hint's crop, or nothing when the mesh's face flag says
     // the face has left it.

@@ -44,9 +44,6 @@ class PipelinePool {
         return Lease(*this, p);
     }
 
-    /// @brief Number of pipelines.
-    [[nodiscard]] std::size_t size() const { return all_.size(); }
-
   private:
     void Release(Pipeline* p) {
         {

@@ -368,8 +368,9 @@ class Session : public std::enable_shared_from_this<Session> {
         };
         if (req.path != "/ws") return refuse(404, "not_found", "WebSocket endpoint is /ws");
         if (!c.api_keys.empty()) {
-            // Browsers cannot set headers on a WebSocket: the key may come as ?api_key=.
-            std::string key(req.Header("x-api-key"));
+            // As for HTTP routes (X-API-KEY or Bearer); browsers cannot set headers on a
+            // WebSocket, so the key may also come as ?api_key=.
+            std::string key = PresentedKey(req);
             if (key.empty()) key = req.Query("api_key").value_or("");
             if (!ApiKeyMatches(key, c.api_keys))
                 return refuse(401, "unauthorized", "Invalid or missing API key.");

@@ -20,20 +20,22 @@ std::string Join(const std::vector<std::string>& v, const char* sep) {
     return out;
 }
 
+}  // namespace
+
 std::string PresentedKey(const HttpRequest& r) {
     std::string key(r.Header("x-api-key"));
     if (!key.empty()) return key;
     const std::string_view auth = r.Header("authorization");
     constexpr std::string_view kBearer = "Bearer ";
     if (auth.size() > kBearer.size() &&
-        std::equal(kBearer.begin(), kBearer.end(), auth.begin(),
-                   [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
+        std::equal(kBearer.begin(), kBearer.end(), auth.begin(), [](char a, char b) {
+            return std::tolower(static_cast<unsigned char>(a)) ==
+                   std::tolower(static_cast<unsigned char>(b));
+        })) {
         return std::string(auth.substr(kBearer.size()));
     }
     return "";
 }
-
-}  // namespace
 
 bool ApiKeyMatches(const std::string& presented, const std::vector<std::string>& keys) {
     unsigned char given[crypto_hash_sha256_BYTES];

@@ -60,4 +60,7 @@ class Router {
 /// compared (no early exit) on SHA-256 digests, so neither content nor length leaks.
 bool ApiKeyMatches(const std::string& presented, const std::vector<std::string>& keys);
 
+/// @brief The key a request presents: X-API-KEY, else `Authorization: Bearer <key>`; "" if none.
+std::string PresentedKey(const HttpRequest& request);
+
 }  // namespace liveproof::server

@@ -45,10 +45,11 @@ Setting Number(T Owner::*field, double lo, double hi, Where where) {
         try {
             std::size_t used = 0;
             const double x = std::stod(v, &used);
+            // Range first: casting inf, nan or 1e300 to an integer is undefined.
+            if (used != v.size() || !(x >= lo && x <= hi)) throw std::out_of_range("range");
             const bool whole =
                 std::is_integral_v<T> ? x == static_cast<double>(static_cast<long>(x)) : true;
-            if (used != v.size() || !whole || !(x >= lo && x <= hi))
-                throw std::out_of_range("range");
+            if (!whole) throw std::out_of_range("whole");
             where(c).*field = static_cast<T>(x);
             return {};
         } catch (const std::exception&) {
@@ -85,6 +86,24 @@ Setting Str(std::string ServerConfig::*field, bool secret = false) {
                 if (!secret) return nlohmann::json(c.*field);
                 return nlohmann::json((c.*field).empty() ? "" : "(set)");
             }};
+}
+
+// spdlog::level::from_str turns an unknown name into "off", which would silence every log
+// (the "auth is off" warning too): only its own names are accepted.
+Setting LogLevel() {
+    return {[](ServerConfig& c, const std::string& v) -> Expected<void> {
+                static const std::vector<std::string> kNames = {"trace", "debug",    "info", "warn",
+                                                                "error", "critical", "off"};
+                if (std::find(kNames.begin(), kNames.end(), v) == kNames.end()) {
+                    return MakeError(ErrorCode::InvalidArgument,
+                                     "expected trace, debug, info, warn, error, critical or off, "
+                                     "got '" +
+                                         v + "'");
+                }
+                c.log_level = v;
+                return {};
+            },
+            [](const ServerConfig& c) { return nlohmann::json(c.log_level); }};
 }
 
 std::vector<std::string> SplitList(const std::string& v) {
@@ -147,7 +166,7 @@ const std::map<std::string, Setting>& Table() {
         {"web_root", Str(&ServerConfig::web_root)},
         {"detect_max_side", Int(&ServerConfig::detect_max_side, 0, 8192)},
         {"max_video_seconds", Real(&ServerConfig::max_video_seconds, 0.5, 600)},
-        {"log_level", Str(&ServerConfig::log_level)},
+        {"log_level", LogLevel()},
         {"required_successes", Int(&ServerConfig::required_successes, 1, 10)},
         {"challenge_timeout", Real(&ServerConfig::challenge_timeout, 0.5, 600)},
         {"session_timeout", Real(&ServerConfig::session_timeout, 1, 3600)},
@@ -218,18 +237,24 @@ Expected<void> ServerConfig::ApplyEnvironment() {
     }
     for (const auto& [key, _] : Table()) {
         const std::string name = "LIVEPROOF_" + Upper(key);
-        if (const char* v = std::getenv(name.c_str()); v != nullptr) {
+        // An empty variable counts as unset, as for the seeds' variables above: an empty
+        // LIVEPROOF_API_KEYS must not silently switch authentication off.
+        if (const char* v = std::getenv(name.c_str()); v && *v) {
             auto r = Set(key, v);
             if (!r) return MakeError(ErrorCode::InvalidArgument, name + ": " + r.error().detail);
         }
     }
-    // The engine's own variable name for the model folder.
-    if (const char* v = std::getenv("LIVEPROOF_MODEL_DIR"); v && *v) model_dir = v;
     return {};
 }
 
 Expected<void> ServerConfig::Finalize() {
-    if (workers == 0) workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    if (workers == 0) {
+        // One per core, within the engine's cap of 64 pipelines.
+        workers = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 64u));
+    }
+    if (ws_detect_max_side != 0 && ws_detect_max_side < 64) {
+        return Bad("ws_detect_max_side", "must be 0 (the engine's detect_max_side) or >= 64");
+    }
     if (queue_capacity == 0) queue_capacity = 2 * workers;  // waits stay within ~2 service times
     if (compat_c.quality_low > compat_c.quality_high) {
         return Bad("c_quality_low", "must not exceed c_quality_high");

@@ -67,10 +67,9 @@ struct ServerConfig {
     int action_hold_frames = 1;             ///< frames an action must hold
     int ws_max_message_bytes = 4 << 20;     ///< one WebSocket message (a base64 frame)
     int ws_max_frame_pixels = 1920 * 1088;  ///< frame pixel cap (checked from the header)
-    int ws_passive_every = 3;  ///< anti-spoof on every Nth frame (and all action frames)
-    int ws_detect_max_side =
-        192;                   ///< detector input side for WebSocket frames; 0 = detect_max_side
-    int ws_max_sessions = 64;  ///< concurrent WebSocket sessions
+    int ws_passive_every = 3;      ///< anti-spoof every Nth frame (+ frames that may complete one)
+    int ws_detect_max_side = 192;  ///< WebSocket frames' detector side (0: detect_max_side)
+    int ws_max_sessions = 64;      ///< concurrent WebSocket sessions
 
     /// @brief Applies one setting by its snake_case name (as in the config file).
     Expected<void> Set(const std::string& key, const std::string& value);

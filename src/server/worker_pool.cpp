@@ -114,9 +114,8 @@ void WorkerPool::Run() {
         std::function<void()> job;
         {
             std::unique_lock lock(mutex_);
-            cv_.wait(lock, [&] {
-                return (stopping_ && queue_.empty()) || !queue_.empty() || !latest_order_.empty();
-            });
+            // Shutdown empties the session lane under this lock, so stopping leaves requests only.
+            cv_.wait(lock, [&] { return stopping_ || !queue_.empty() || !latest_order_.empty(); });
             if (stopping_ && queue_.empty()) return;  // stopping and drained
             job = TakeNext();
         }

@@ -10,6 +10,7 @@
 #include "challenge/a_protocol.hpp"
 #include "media/base64.hpp"
 #include "media/image_header.hpp"
+#include "server/api/api_common.hpp"
 
 namespace liveproof::server {
 
@@ -94,12 +95,9 @@ void ChallengeConnection::OnText(const std::string& message) {
     answering_ = ++messages_;
     // The idle and session clocks are judged at arrival, whatever happens to the frame.
     if (auto e = session_.OnMessage()) return Emit(e);
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(message);
-    } catch (const nlohmann::json::exception&) {
-        return Emit(session_.OnError("Invalid JSON"));
-    }
+    auto parsed = api::ParseJsonBounded(message);
+    if (!parsed) return Emit(session_.OnError("Invalid JSON"));
+    const nlohmann::json& j = *parsed;
     if (!j.is_object() || !j.contains("frame"))
         return Emit(session_.OnError(std::string(challenge::kAErrorFrameRequired)));
     if (!j["frame"].is_string())

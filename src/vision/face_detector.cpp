@@ -70,8 +70,9 @@ class HaarDetector final : public FaceDetector {
 
     std::vector<Detection> Detect(const cv::Mat& bgr, int max_side) override {
         cv::Mat small;
-        // The cascade needs more pixels than YuNet for the same recall.
-        ResizeLongSide(bgr, std::max(max_side > 0 ? max_side : config_.max_side, 640), small);
+        // The cascade needs more pixels than YuNet for the same recall; 0 stays full size.
+        const int side = max_side > 0 ? max_side : config_.max_side;
+        ResizeLongSide(bgr, side > 0 ? std::max(side, 640) : 0, small);
         const float sx = static_cast<float>(bgr.cols) / static_cast<float>(small.cols);
         const float sy = static_cast<float>(bgr.rows) / static_cast<float>(small.rows);
         cv::Mat gray;

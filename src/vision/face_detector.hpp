@@ -37,10 +37,9 @@ class FaceDetector {
     /// @brief Loads YuNet (when yunet_path is set) or the Haar cascade.
     static Expected<std::unique_ptr<FaceDetector>> Create(const DetectorConfig& config);
     virtual ~FaceDetector() = default;
-    /// @brief Detects faces in an upright BGR image; largest first.
-    std::vector<Detection> Detect(const cv::Mat& bgr) { return Detect(bgr, 0); }
-    /// @brief The same on a copy whose long side is at most max_side (0: the configured side).
-    /// A smaller side is faster and finds only larger faces (a webcam stream's face is large).
+    /// @brief Detects faces in an upright BGR image, largest first, on a copy whose long side is
+    /// at most max_side (0: the configured side). A smaller side is faster and finds only larger
+    /// faces (a webcam stream's face is large).
     virtual std::vector<Detection> Detect(const cv::Mat& bgr, int max_side) = 0;
     /// @brief "yunet" or "haar".
     [[nodiscard]] virtual const char* name() const = 0;

@@ -89,6 +89,18 @@ class NativeAnalyze(ServerTestCase):
         self.assertEqual(r.status, 400, r)
         self.assert_still_healthy()
 
+    def test_deeply_nested_json_is_400_without_building_it(self):
+        # 4 MB of "[" would be millions of nested arrays (gigabytes) if parsed whole; the
+        # parser stops at 16 levels.
+        body = b"[" * (4 << 20)
+        r = self.server.post_raw("/v1/analyze", body, "application/json")
+        self.assert_error_body(r, 400, "invalid_encoding")
+        self.assertIn("nested deeper than 16", r.json()["detail"])
+        r = self.server.post_raw("/v1/analyze", b'{"image": ' + b"[" * 17 + b"]" * 17 + b"}",
+                                 "application/json")
+        self.assert_error_body(r, 400, "invalid_encoding")
+        self.assert_still_healthy()
+
     def test_garbage_raw_body_is_an_error_not_a_crash(self):
         r = self.server.post_raw("/v1/analyze", bytes(range(256)) * 4, "image/jpeg")
         self.assertIn(r.status, (400, 415), r)

@@ -683,6 +683,9 @@ class BadMessagesAndLimits(ServerTestCase, ProtocolAssertions):
     def test_invalid_json(self):
         self.assert_error_then_goes_on("{not json")
 
+    def test_deeply_nested_json_is_invalid_json(self):
+        self.assert_error_then_goes_on("[" * 60000, expect_message="Invalid JSON")
+
     def test_object_without_frame(self):
         self.assert_error_then_goes_on('{"nope":1}', expect_message="frame field required")
 
@@ -773,6 +776,7 @@ class HandshakeChecks(ServerTestCase):
 
     def test_key_in_query_or_header_opens(self):
         for path, headers in ((f"/ws?api_key={KEY}", None), ("/ws", {"X-API-KEY": KEY}),
+                              ("/ws", {"Authorization": f"Bearer {KEY}"}),
                               (f"/ws?mirrored=1&api_key={KEY}", None)):
             with self.subTest(path=path, headers=headers):
                 status, first = self.handshake(path, headers)

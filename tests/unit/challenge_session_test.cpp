@@ -212,7 +212,6 @@ TEST(ChallengeConfig, DirectionNamesRoundTrip) {
          {Direction::Left, Direction::Right, Direction::Up, Direction::Down, Direction::Blink}) {
         EXPECT_EQ(*ParseDirection(DirectionName(d)), d);
     }
-    EXPECT_EQ(kChallengesEnvVar, "LIVEPROOF_CHALLENGES");
 }
 
 TEST(ChallengeConfig, ParseChallengeListKeepsOrderAndRejectsEmptyOrRepeatedItems) {

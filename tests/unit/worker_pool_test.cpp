@@ -224,12 +224,13 @@ TEST(WorkerPool, ShutdownFinishesRequestsAndDropsSessionFrames) {
         int key = 0;
         pool.OfferLatest(&key, log.Job("frame"));
         ASSERT_TRUE(pool.TrySubmit(log.Job("request")));
-        std::thread opener([&] {
-            std::this_thread::sleep_for(20ms);
-            gate.Open();
-        });
-        pool.Shutdown();
-        opener.join();
+        // Shutdown drops the waiting frame (depth 3 -> 2: the gate and the request) before the
+        // gate opens, whatever the scheduling; then it waits for the request to finish.
+        std::thread stopper([&] { pool.Shutdown(); });
+        for (int i = 0; i < 5000 && pool.depth() != 2; ++i) std::this_thread::sleep_for(1ms);
+        EXPECT_EQ(pool.depth(), 2u);
+        gate.Open();
+        stopper.join();
         EXPECT_FALSE(pool.TrySubmit(log.Job("late")));
         EXPECT_FALSE(pool.OfferLatest(&key, log.Job("late frame")));
         EXPECT_EQ(pool.depth(), 0u);

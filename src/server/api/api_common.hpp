@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,11 @@ HttpResponse ErrorResponse(const Error& error);
 
 /// @brief Parses a JSON object body; InvalidEncoding with the parser's position when it is not.
 Expected<nlohmann::json> ParseJsonObject(const std::string& body);
+
+/// @brief Parses JSON text nested at most 16 deep; nullopt when it is not valid JSON or deeper.
+/// (Without the cap a body of 24 MB of "[" builds millions of nested arrays, gigabytes of
+/// memory, before any check on its shape can run.)
+std::optional<nlohmann::json> ParseJsonBounded(const std::string& text);
 
 /// @brief Base64 (a data: URL prefix accepted) from a JSON string, decoded within the cap.
 Expected<std::vector<std::uint8_t>> DecodeImageField(const nlohmann::json& value, std::size_t cap);
