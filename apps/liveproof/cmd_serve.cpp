@@ -1,7 +1,6 @@
 // `liveproof serve`: the HTTP service with every front door (systems B and C, native, service).
 #include <spdlog/spdlog.h>
 
-#include <fstream>
 #include <iostream>
 
 #include "cli_common.hpp"
@@ -17,6 +16,8 @@
 namespace liveproof::cli {
 
 namespace {
+
+constexpr std::size_t kMaxConfigFileBytes = 1 << 20;
 
 struct ServeFlags {
     std::string config_file;
@@ -64,15 +65,11 @@ int Serve(const ServeFlags& flags) {
         return 3;
     };
     if (!flags.config_file.empty()) {
-        std::ifstream in(flags.config_file);
-        if (!in) return fail("cannot read the config file " + flags.config_file);
-        nlohmann::json j;
-        try {
-            j = nlohmann::json::parse(in);
-        } catch (const nlohmann::json::exception& e) {
-            return fail("config file " + flags.config_file + " is not valid JSON: " + e.what());
-        }
-        if (auto r = cfg.ApplyJson(j); !r) return fail(r.error().detail);
+        auto bytes = ReadInputFile(flags.config_file, kMaxConfigFileBytes);
+        if (!bytes) return fail("config file: " + bytes.error().detail);
+        const std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+        if (auto r = cfg.ApplyJsonText(text, "config file " + flags.config_file); !r)
+            return fail(r.error().detail);
     }
     if (auto r = cfg.ApplyEnvironment(); !r) return fail(r.error().detail);
     if (!flags.host.empty()) cfg.host = flags.host;

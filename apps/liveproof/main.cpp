@@ -6,6 +6,10 @@
 
 #include "commands.hpp"
 
+namespace {
+constexpr int kExitCannotStart = 3;  // README "Exit status"
+}  // namespace
+
 int main(int argc, char** argv) {
     // Logs go to stderr so that stdout carries only results (JSON lines, reports).
     spdlog::set_default_logger(spdlog::stderr_color_mt("liveproof"));
@@ -16,6 +20,15 @@ int main(int argc, char** argv) {
     liveproof::cli::RegisterServe(app);
     liveproof::cli::RegisterEval(app);
     liveproof::cli::RegisterBench(app);
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::RuntimeError& e) {
+        return e.get_exit_code();  // a subcommand's own documented status
+    } catch (const CLI::ParseError& e) {
+        // Prints the help or what was wrong with the command line. CLI11's own codes (105 for
+        // "--port -1", 106, ...) are not ours: a command line that is refused cannot start.
+        const int code = app.exit(e);
+        return code == 0 ? 0 : kExitCannotStart;
+    }
     return 0;
 }

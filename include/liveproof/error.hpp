@@ -11,21 +11,23 @@ namespace liveproof {
 /// internal).
 enum class ErrorCode : std::uint16_t {
     Ok = 0,
-    InvalidArgument = 100,    ///< a caller-supplied option or parameter is out of range
-    EmptyInput = 101,         ///< zero bytes were given
-    InputTooLarge = 102,      ///< byte size over the configured cap
-    InvalidEncoding = 103,    ///< base64, multipart or JSON framing that cannot be parsed
-    UnsupportedFormat = 200,  ///< not a recognised image container
-    ImageTooLarge = 201,      ///< pixel count or a side over the cap (read from the header)
-    CorruptImage = 202,       ///< header or data could not be decoded
-    VideoUnsupported = 300,   ///< not a recognised video container
-    VideoTooLarge = 301,      ///< bytes, frame size or frame count over the cap
-    VideoTooLong = 302,       ///< duration over the cap
-    VideoUndecodable = 303,   ///< the container opened but yielded no frames
-    ModelMissing = 400,       ///< a model file is absent
-    ModelCorrupt = 401,       ///< a model file does not match its manifest sha256 or fails to load
-    ManifestInvalid = 402,    ///< the manifest cannot be read
-    Internal = 900,           ///< a bug or an unexpected library failure
+    InvalidArgument = 100,     ///< a caller-supplied option or parameter is out of range
+    EmptyInput = 101,          ///< zero bytes were given
+    InputTooLarge = 102,       ///< byte size over the configured cap
+    InvalidEncoding = 103,     ///< base64 or multipart framing that cannot be parsed
+    InvalidJson = 104,         ///< JSON text that cannot be parsed (syntax, UTF-8, depth, range)
+    TimeBudgetExceeded = 105,  ///< decoding or analysis took longer than the configured budget
+    UnsupportedFormat = 200,   ///< not a recognised image container
+    ImageTooLarge = 201,       ///< pixel count or a side over the cap (read from the header)
+    CorruptImage = 202,        ///< header or data could not be decoded
+    VideoUnsupported = 300,    ///< not a recognised video container
+    VideoTooLarge = 301,       ///< bytes, frame size or frame count over the cap
+    VideoTooLong = 302,        ///< duration over the cap
+    VideoUndecodable = 303,    ///< the container opened but yielded no frames
+    ModelMissing = 400,        ///< a model file is absent
+    ModelCorrupt = 401,        ///< a model file does not match its manifest sha256 or fails to load
+    ManifestInvalid = 402,     ///< the manifest cannot be read
+    Internal = 900,            ///< a bug or an unexpected library failure
 };
 
 /// @brief A failure with a stable code and a human-readable detail (never secrets or image data).

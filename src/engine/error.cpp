@@ -15,6 +15,10 @@ std::string_view ErrorCodeName(ErrorCode code) {
             return "input_too_large";
         case ErrorCode::InvalidEncoding:
             return "invalid_encoding";
+        case ErrorCode::InvalidJson:
+            return "invalid_json";
+        case ErrorCode::TimeBudgetExceeded:
+            return "time_budget_exceeded";
         case ErrorCode::UnsupportedFormat:
             return "unsupported_format";
         case ErrorCode::ImageTooLarge:

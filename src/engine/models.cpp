@@ -4,11 +4,15 @@
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
+
+#include "common/json_text.hpp"
 
 namespace liveproof::engine {
 
@@ -34,9 +38,14 @@ std::string Trim(const std::string& s) {
 Expected<std::vector<std::uint8_t>> ReadFile(const fs::path& path) {
     std::error_code ec;
     const auto size = fs::file_size(path, ec);
-    if (ec) {
+    if (ec == std::errc::no_such_file_or_directory) {
         return MakeError(ErrorCode::ModelMissing, "model file missing: " + path.string() +
                                                       " (install with scripts/install_models.sh)");
+    }
+    if (ec) {
+        // e.g. a folder without read or search permission: say so, not "missing".
+        return MakeError(ErrorCode::ModelMissing,
+                         "cannot read " + path.string() + ": " + ec.message());
     }
     if (size > kMaxModelBytes) {
         return MakeError(ErrorCode::ModelCorrupt, "model file too large: " + path.string());
@@ -44,7 +53,8 @@ Expected<std::vector<std::uint8_t>> ReadFile(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);
     std::vector<std::uint8_t> data(size);
     if (!in.read(reinterpret_cast<char*>(data.data()), static_cast<std::streamsize>(size))) {
-        return MakeError(ErrorCode::ModelMissing, "model file unreadable: " + path.string());
+        return MakeError(ErrorCode::ModelMissing,
+                         "cannot read " + path.string() + ": " + std::strerror(errno));
     }
     return data;
 }
@@ -103,8 +113,11 @@ Expected<Models> Models::Load(const EngineOptions& options) {
     if (options.verify_checksums) {
         auto text = ReadFile(m.dir / kManifestName);
         if (!text) {
+            std::error_code ec;
+            const bool missing = !fs::exists(m.dir / kManifestName, ec) && !ec;
             return MakeError(ErrorCode::ManifestInvalid,
-                             "model manifest missing: " + (m.dir / kManifestName).string());
+                             missing ? "model manifest missing: " + (m.dir / kManifestName).string()
+                                     : "model manifest: " + text.error().detail);
         }
         auto entries = ParseManifest(std::string(text->begin(), text->end()));
         if (!entries) return Unexpected{entries.error()};
@@ -154,9 +167,11 @@ Expected<Models> Models::Load(const EngineOptions& options) {
 
     auto maps = load(kLandmarkMaps);
     if (!maps) return Unexpected{maps.error()};
+    const auto j = ParseJsonObject(
+        std::string_view(reinterpret_cast<const char*>(maps->data()), maps->size()));
+    if (!j) return MakeError(ErrorCode::ModelCorrupt, "landmark_maps.json: " + j.error().detail);
     try {
-        const auto j = nlohmann::json::parse(maps->begin(), maps->end());
-        m.mesh_to_ibug68 = j.at("mediapipe468_to_ibug68").get<std::vector<int>>();
+        m.mesh_to_ibug68 = j->at("mediapipe468_to_ibug68").get<std::vector<int>>();
     } catch (const nlohmann::json::exception&) {
         return MakeError(ErrorCode::ModelCorrupt,
                          "landmark_maps.json has no valid mediapipe468_to_ibug68");

@@ -8,6 +8,8 @@
 #include <map>
 #include <sstream>
 
+#include "common/json_text.hpp"
+
 namespace liveproof::eval {
 
 namespace {
@@ -139,11 +141,13 @@ Expected<std::vector<LabelRow>> RowsFromCsv(const std::vector<std::vector<std::s
         const std::string extra = get(records[r], "extra");
         row.extra = nlohmann::json::object();
         if (!extra.empty()) {
-            row.extra = nlohmann::json::parse(extra, nullptr, /*allow_exceptions=*/false);
-            if (row.extra.is_discarded() || !row.extra.is_object()) {
-                return MakeError(ErrorCode::InvalidArgument, "record " + std::to_string(row.line) +
-                                                                 ": 'extra' is not a JSON object");
+            auto parsed = ParseJsonObject(extra);
+            if (!parsed) {
+                return MakeError(ErrorCode::InvalidArgument,
+                                 "record " + std::to_string(row.line) +
+                                     ": 'extra' is not a JSON object: " + parsed.error().detail);
             }
+            row.extra = std::move(*parsed);
         }
         rows.push_back(std::move(row));
     }

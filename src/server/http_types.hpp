@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/json_text.hpp"
+
 namespace liveproof::server {
 
 /// @brief An HTTP request as the handlers see it (header names lower-cased).
@@ -47,7 +49,7 @@ struct HttpResponse {
     static HttpResponse Json(int status, const nlohmann::json& j) {
         HttpResponse r;
         r.status = status;
-        r.body = j.dump();
+        r.body = ToJsonText(j);  // never throws: client text in j may be invalid UTF-8
         return r;
     }
     /// @brief The native error shape {"error": code, "detail": text}.

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/json_text.hpp"
 #include "engine/models.hpp"
 #include "media/base64.hpp"
 
@@ -38,6 +39,11 @@ std::string MachineCode() {
     return "LP1-" + hex.substr(0, 32);
 }
 
+bool LicenceKeyWellFormed(const std::string& public_key_b64) {
+    auto key = media::DecodeBase64(public_key_b64, 64);
+    return key && key->size() == crypto_sign_PUBLICKEYBYTES;
+}
+
 LicenceStatus VerifyLicence(const std::string& public_key_b64, const std::string& licence,
                             const std::string& machine_code, std::time_t now) {
     if (licence.empty() || licence.size() > kMaxLicenceBytes) return LicenceStatus::Invalid;
@@ -54,10 +60,12 @@ LicenceStatus VerifyLicence(const std::string& public_key_b64, const std::string
         0) {
         return LicenceStatus::Invalid;
     }
+    const auto j = ParseJsonObject(
+        std::string_view(reinterpret_cast<const char*>(payload->data()), payload->size()));
+    if (!j) return LicenceStatus::Invalid;
     try {
-        const auto j = nlohmann::json::parse(payload->begin(), payload->end());
-        if (j.at("machine_code").get<std::string>() != machine_code) return LicenceStatus::Invalid;
-        if (j.at("expires").get<std::int64_t>() < static_cast<std::int64_t>(now)) {
+        if (j->at("machine_code").get<std::string>() != machine_code) return LicenceStatus::Invalid;
+        if (j->at("expires").get<std::int64_t>() < static_cast<std::int64_t>(now)) {
             return LicenceStatus::Expired;
         }
     } catch (const nlohmann::json::exception&) {

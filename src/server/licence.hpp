@@ -14,6 +14,10 @@ enum class LicenceStatus : int { Ok = 0, Invalid = -1, Expired = -3 };
 /// the host name).
 std::string MachineCode();
 
+/// @brief True when @p public_key_b64 is the base64 of a 32-byte Ed25519 public key (checked at
+/// start-up: a malformed key would make every system C call answer 403).
+bool LicenceKeyWellFormed(const std::string& public_key_b64);
+
 /// @brief Verifies base64url(JSON {"machine_code","expires"}) "." base64url(Ed25519 signature)
 /// against a base64 public key, for machine_code and time now. `expires` is Unix seconds.
 LicenceStatus VerifyLicence(const std::string& public_key_b64, const std::string& licence,

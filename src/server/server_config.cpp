@@ -3,13 +3,20 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <thread>
 #include <type_traits>
+
+#include "common/json_text.hpp"
+#include "server/licence.hpp"
+#include "server/ws_challenge.hpp"
 
 namespace liveproof::server {
 
@@ -39,26 +46,32 @@ std::string Compact(double x) {
 constexpr auto kSelf = [](auto& c) -> auto& { return c; };
 constexpr auto kCompatC = [](auto& c) -> auto& { return c.compat_c; };
 
+// Decimal only, the whole text: "0x50", " 80", "80abc", "inf" and "nan" are refused (std::stod
+// read "0x50" as port 80).
+std::optional<double> StrictNumber(const std::string& v) {
+    double x = 0;
+    const char* end = v.data() + v.size();
+    const auto [ptr, ec] = std::from_chars(v.data(), end, x, std::chars_format::general);
+    if (ec != std::errc() || ptr != end || !std::isfinite(x)) return std::nullopt;
+    return x;
+}
+
 template <typename Owner, typename T, typename Where>
 Setting Number(T Owner::*field, double lo, double hi, Where where) {
     Setter set = [=](ServerConfig& c, const std::string& v) -> Expected<void> {
-        try {
-            std::size_t used = 0;
-            const double x = std::stod(v, &used);
-            // Range first: casting inf, nan or 1e300 to an integer is undefined.
-            if (used != v.size() || !(x >= lo && x <= hi)) throw std::out_of_range("range");
-            const bool whole =
-                std::is_integral_v<T> ? x == static_cast<double>(static_cast<long>(x)) : true;
-            if (!whole) throw std::out_of_range("whole");
-            where(c).*field = static_cast<T>(x);
-            return {};
-        } catch (const std::exception&) {
+        const std::optional<double> x = StrictNumber(v);
+        // Range first: casting inf, nan or 1e300 to an integer is undefined.
+        const bool ok =
+            x && *x >= lo && *x <= hi && (!std::is_integral_v<T> || *x == std::floor(*x));
+        if (!ok) {
             return MakeError(ErrorCode::InvalidArgument,
                              std::string(std::is_integral_v<T> ? "expected a whole number"
                                                                : "expected a number") +
-                                 " from " + Compact(lo) + " to " + Compact(hi) + ", got '" + v +
-                                 "'");
+                                 " from " + Compact(lo) + " to " + Compact(hi) + ", got '" +
+                                 PrintableUtf8(v) + "'");
         }
+        where(c).*field = static_cast<T>(*x);
+        return {};
     };
     Getter get = [=](const ServerConfig& c) { return nlohmann::json(where(c).*field); };
     return {set, get};
@@ -120,7 +133,13 @@ std::vector<std::string> SplitList(const std::string& v) {
 
 Setting List(std::vector<std::string> ServerConfig::*field, bool secret = false) {
     return {[=](ServerConfig& c, const std::string& v) -> Expected<void> {
-                c.*field = SplitList(v);
+                std::vector<std::string> items = SplitList(v);
+                // "API_KEY=' , '" used to mean "no keys", i.e. authentication silently off.
+                if (items.empty() && v.find_first_not_of(" \t") != std::string::npos) {
+                    return MakeError(ErrorCode::InvalidArgument,
+                                     "the list holds only separators and blanks, no item");
+                }
+                c.*field = std::move(items);
                 return {};
             },
             [=](const ServerConfig& c) {
@@ -212,10 +231,10 @@ Expected<void> ServerConfig::ApplyJson(const nlohmann::json& j) {
         } else if (value.is_array()) {
             for (const auto& item : value) {
                 if (!text.empty()) text += ",";
-                text += item.is_string() ? item.get<std::string>() : item.dump();
+                text += item.is_string() ? item.get<std::string>() : ToJsonText(item);
             }
         } else {
-            text = value.dump();
+            text = ToJsonText(value);
         }
         auto r = Set(key, text);
         if (!r) return r;
@@ -223,9 +242,20 @@ Expected<void> ServerConfig::ApplyJson(const nlohmann::json& j) {
     return {};
 }
 
+Expected<void> ServerConfig::ApplyJsonText(std::string_view text, const std::string& source) {
+    auto j = ParseJsonObject(text);
+    if (!j) return MakeError(ErrorCode::InvalidArgument, source + ": " + j.error().detail);
+    auto r = ApplyJson(*j);
+    if (!r) return MakeError(ErrorCode::InvalidArgument, source + ": " + r.error().detail);
+    return {};
+}
+
 Expected<void> ServerConfig::ApplyEnvironment() {
     // The seeds' own variables first, so that LIVEPROOF_* (more specific) wins over them.
-    if (const char* v = std::getenv("API_KEY"); v && *v) api_keys = SplitList(v);
+    if (const char* v = std::getenv("API_KEY"); v && *v) {
+        auto r = Set("api_keys", v);
+        if (!r) return MakeError(ErrorCode::InvalidArgument, "API_KEY: " + r.error().detail);
+    }
     if (const char* v = std::getenv("MODEL_PATH"); v && *v) {
         // System B's MODEL_PATH names a model file; ours is a folder: accept either.
         std::filesystem::path p(v);
@@ -264,6 +294,12 @@ Expected<void> ServerConfig::Finalize() {
     }
     for (const auto& k : api_keys) {
         if (k.size() < 8) return Bad("api_keys", "each key must have at least 8 characters");
+    }
+    // A list that names no valid challenge starts a server whose every /ws closes 1011.
+    if (auto cc = ChallengeConfigFrom(*this, false); !cc)
+        return Bad("challenges", cc.error().detail);
+    if (!licence_public_key.empty() && !LicenceKeyWellFormed(licence_public_key)) {
+        return Bad("licence_public_key", "expected the base64 of a 32-byte Ed25519 public key");
     }
     return {};
 }

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "liveproof/expected.hpp"
@@ -75,10 +76,14 @@ struct ServerConfig {
     Expected<void> Set(const std::string& key, const std::string& value);
     /// @brief Applies every key of a JSON object (a config file's content).
     Expected<void> ApplyJson(const nlohmann::json& j);
+    /// @brief Parses a config file's text (bounded JSON) and applies it; errors name @p source.
+    Expected<void> ApplyJsonText(std::string_view text, const std::string& source);
     /// @brief Applies LIVEPROOF_<KEY> variables and the seeds' API_KEY, MODEL_PATH,
     /// CONFIDENCE_THRESHOLD.
     Expected<void> ApplyEnvironment();
-    /// @brief Checks ranges and fills derived defaults (workers, queue capacity).
+    /// @brief Checks what no single key can (cross-key rules, the challenge list, the licence
+    /// key) and fills derived defaults (workers, queue capacity): a server that would start
+    /// broken does not start.
     Expected<void> Finalize();
     /// @brief The effective settings; API keys are shown only as a count.
     [[nodiscard]] nlohmann::json ToJson() const;

@@ -95,7 +95,7 @@ void ChallengeConnection::OnText(const std::string& message) {
     answering_ = ++messages_;
     // The idle and session clocks are judged at arrival, whatever happens to the frame.
     if (auto e = session_.OnMessage()) return Emit(e);
-    auto parsed = api::ParseJsonBounded(message);
+    auto parsed = ParseJson(message);
     if (!parsed) return Emit(session_.OnError("Invalid JSON"));
     const nlohmann::json& j = *parsed;
     if (!j.is_object() || !j.contains("frame"))
@@ -327,7 +327,7 @@ void ChallengeConnection::Emit(const std::optional<challenge::Event>& event) {
     const bool last = session_.Finished();
     nlohmann::ordered_json j = challenge::ToAJson(*event);
     if (answering_) j["frame_seq"] = *answering_;
-    send_(j.dump(), last);
+    send_(ToJsonText(j), last);
     if (last) Finish(*event);
 }
 

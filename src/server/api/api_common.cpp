@@ -17,8 +17,11 @@ int HttpStatusFor(ErrorCode code) {
         case ErrorCode::UnsupportedFormat:
         case ErrorCode::VideoUnsupported:
             return 415;
+        case ErrorCode::TimeBudgetExceeded:
+            return 422;
         case ErrorCode::EmptyInput:
         case ErrorCode::InvalidEncoding:
+        case ErrorCode::InvalidJson:
         case ErrorCode::CorruptImage:
         case ErrorCode::VideoUndecodable:
         case ErrorCode::InvalidArgument:
@@ -30,46 +33,6 @@ int HttpStatusFor(ErrorCode code) {
 
 HttpResponse ErrorResponse(const Error& error) {
     return HttpResponse::Json(HttpStatusFor(error.code), ErrorToJson(error));
-}
-
-namespace {
-
-constexpr int kMaxJsonDepth = 16;  // the APIs' bodies are two levels deep
-
-struct TooDeep {};
-
-nlohmann::json ParseCapped(const std::string& text) {
-    return nlohmann::json::parse(text, [](int depth, nlohmann::json::parse_event_t, auto&) {
-        if (depth > kMaxJsonDepth) throw TooDeep{};
-        return true;
-    });
-}
-
-}  // namespace
-
-std::optional<nlohmann::json> ParseJsonBounded(const std::string& text) {
-    try {
-        return ParseCapped(text);
-    } catch (const nlohmann::json::parse_error&) {
-        return std::nullopt;
-    } catch (const TooDeep&) {
-        return std::nullopt;
-    }
-}
-
-Expected<nlohmann::json> ParseJsonObject(const std::string& body) {
-    try {
-        auto j = ParseCapped(body);
-        if (!j.is_object())
-            return MakeError(ErrorCode::InvalidEncoding, "the body must be a JSON object");
-        return j;
-    } catch (const nlohmann::json::parse_error& e) {
-        return MakeError(ErrorCode::InvalidEncoding,
-                         "the body is not valid JSON (byte " + std::to_string(e.byte) + ")");
-    } catch (const TooDeep&) {
-        return MakeError(ErrorCode::InvalidEncoding, "the body is nested deeper than " +
-                                                         std::to_string(kMaxJsonDepth) + " levels");
-    }
 }
 
 Expected<std::vector<std::uint8_t>> DecodeImageField(const nlohmann::json& value, std::size_t cap) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/json_text.hpp"
 #include "liveproof/error.hpp"
 #include "liveproof/expected.hpp"
 #include "server/http_types.hpp"
@@ -18,14 +19,6 @@ int HttpStatusFor(ErrorCode code);
 
 /// @brief The native error response {"error","detail"} with HttpStatusFor's status.
 HttpResponse ErrorResponse(const Error& error);
-
-/// @brief Parses a JSON object body; InvalidEncoding with the parser's position when it is not.
-Expected<nlohmann::json> ParseJsonObject(const std::string& body);
-
-/// @brief Parses JSON text nested at most 16 deep; nullopt when it is not valid JSON or deeper.
-/// (Without the cap a body of 24 MB of "[" builds millions of nested arrays, gigabytes of
-/// memory, before any check on its shape can run.)
-std::optional<nlohmann::json> ParseJsonBounded(const std::string& text);
 
 /// @brief Base64 (a data: URL prefix accepted) from a JSON string, decoded within the cap.
 Expected<std::vector<std::uint8_t>> DecodeImageField(const nlohmann::json& value, std::size_t cap);
