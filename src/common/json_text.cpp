@@ -90,6 +90,15 @@ std::string ToJsonText(const nlohmann::ordered_json& value, int indent) noexcept
     return Dump(value, indent);
 }
 
+bool IsValidUtf8(std::string_view text) {
+    for (std::size_t i = 0; i < text.size();) {
+        const std::size_t n = Utf8SequenceLength(text, i);
+        if (n == 0) return false;
+        i += n;
+    }
+    return true;
+}
+
 std::string PrintableUtf8(std::string_view text) {
     std::string out;
     out.reserve(text.size());

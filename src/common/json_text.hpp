@@ -31,6 +31,10 @@ std::string ToJsonText(const nlohmann::json& value, int indent = -1) noexcept;
 /// @brief ToJsonText for insertion-ordered JSON (system A's messages keep their key order).
 std::string ToJsonText(const nlohmann::ordered_json& value, int indent = -1) noexcept;
 
+/// @brief True when @p text is valid UTF-8 (RFC 3629: no overlong forms, surrogates or code
+/// points above U+10FFFF).
+bool IsValidUtf8(std::string_view text);
+
 /// @brief @p text with every invalid UTF-8 sequence replaced by U+FFFD and control characters
 /// (newlines included) replaced by '?': safe to put in a log line or an error detail.
 std::string PrintableUtf8(std::string_view text);

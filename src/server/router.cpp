@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "common/json_text.hpp"
+
 namespace liveproof::server {
 
 namespace {
@@ -130,6 +132,16 @@ void Router::Dispatch(HttpRequest&& request, Reply reply) const {
         reply(std::move(response));
     };
 
+    // A path is echoed in 404s and logs: bytes that are not UTF-8 (GET /%ff) or control
+    // characters are a client mistake, answered before anything else looks at the path.
+    if (!IsValidUtf8(request.path) ||
+        std::any_of(request.path.begin(), request.path.end(),
+                    [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; })) {
+        counted(HttpResponse::Error(400, "invalid_path",
+                                    "the request path (after percent-decoding) must be UTF-8 "
+                                    "without control characters"));
+        return;
+    }
     if (request.method == "OPTIONS" && !request.Header("access-control-request-method").empty()) {
         HttpResponse r;
         r.status = 204;
