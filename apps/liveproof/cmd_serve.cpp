@@ -1,6 +1,8 @@
 // `liveproof serve`: the HTTP service with every front door (systems B and C, native, service).
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <cstdlib>
 #include <iostream>
 
 #include "cli_common.hpp"
@@ -18,6 +20,9 @@ namespace liveproof::cli {
 namespace {
 
 constexpr std::size_t kMaxConfigFileBytes = 1 << 20;
+// After the HTTP side has stopped, how long running jobs (WebSocket frames, a request answered
+// 503 at the deadline) get to finish before the process ends anyway.
+constexpr auto kWorkerStopTime = std::chrono::milliseconds(500);
 
 struct ServeFlags {
     std::string config_file;
@@ -42,6 +47,11 @@ void DescribeMetrics(server::MetricsRegistry& m) {
                "Inference jobs waiting or running");
     m.Describe("liveproof_rejections_total", MetricType::Counter,
                "Requests refused by admission or size limits");
+    m.Describe("liveproof_internal_errors_total", MetricType::Counter,
+               "Unexpected exceptions caught by a last-resort guard (answered 500 or closed 1011), "
+               "by where");
+    m.Describe("liveproof_time_budget_exceeded_total", MetricType::Counter,
+               "Decodes and analyses abandoned at analysis_budget_seconds, by kind");
     m.Describe("liveproof_auth_failures_total", MetricType::Counter,
                "Requests refused for a missing or wrong API key");
     m.Describe("liveproof_uptime_seconds", MetricType::Gauge, "Seconds since the server started");
@@ -100,6 +110,9 @@ int Serve(const ServeFlags& flags) {
     eo.limits.max_image_bytes = static_cast<std::size_t>(cfg.max_image_bytes);
     eo.limits.max_video_bytes = static_cast<std::size_t>(cfg.max_video_bytes);
     eo.limits.max_video_seconds = cfg.max_video_seconds;
+    eo.limits.max_jpeg_scans = cfg.max_jpeg_scans;
+    eo.time_budget_seconds = cfg.analysis_budget_seconds;
+    eo.video_time_budget_seconds = cfg.video_budget_seconds;
     auto engine = Engine::Create(eo);
     if (!engine) return fail("cannot start the engine: " + engine.error().detail);
 
@@ -125,7 +138,14 @@ int Serve(const ServeFlags& flags) {
     spdlog::info("liveproof listening on {}:{} ({} workers, queue {}, {} I/O thread(s))", cfg.host,
                  (*http)->port(), cfg.workers, cfg.queue_capacity, cfg.io_threads);
     (*http)->Run();
-    workers.Shutdown();
+    // Run() returns when every request is answered or the grace period is over (the rest were
+    // answered 503). A job still computing then cannot be interrupted: the process ends without
+    // waiting for it, so the grace period is a hard limit.
+    if (!workers.Shutdown(std::chrono::steady_clock::now() + kWorkerStopTime)) {
+        spdlog::warn("liveproof stopped with an inference job still running (abandoned)");
+        spdlog::shutdown();
+        std::_Exit(0);
+    }
     spdlog::info("liveproof stopped");
     return 0;
 }

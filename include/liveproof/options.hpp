@@ -27,6 +27,10 @@ struct MediaLimits {
     double max_video_seconds = 20.0;              ///< duration cap (container or frames/fps)
     int max_video_frames = 900;                   ///< frames decoded at most
     std::uint64_t max_video_frame_pixels = 1920u * 1088u;  ///< per-frame pixel cap
+    /// Progressive JPEG scans at most: each scan re-reads the whole coefficient buffer, so a
+    /// small file with thousands of scans held a worker 21 s (6000x6000, 20,000 scans).
+    /// Ordinary progressive JPEGs have about 10.
+    int max_jpeg_scans = 64;
 };
 
 /// @brief Thresholds that turn raw measures into scores and flags (docs/attributes.md).
@@ -60,6 +64,12 @@ struct EngineOptions {
     float liveness_threshold = 0.5f;  ///< P(real) at or above which a face is judged real
     MediaLimits limits;               ///< input caps
     AttributeOptions attributes;      ///< score mappings and flags
+    /// Wall time one image analysis may take (its decode decides) before it is abandoned with
+    /// TimeBudgetExceeded; 0 = no budget.
+    double time_budget_seconds = 0;
+    /// The same for a video: every frame's decode and analysis count. A real 4-second blink clip
+    /// takes ~3 s, so videos get their own, larger budget; 0 = no budget.
+    double video_time_budget_seconds = 0;
 };
 
 /// @brief Where the face was in the previous frame of a stream. With it, Analyze skips the

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <opencv2/core.hpp>
 #include <thread>
 
@@ -61,6 +62,14 @@ Expected<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
 
 namespace {
 
+// When a call must be abandoned (EngineOptions::time_budget_seconds), from now.
+std::chrono::steady_clock::time_point DeadlineAfter(double seconds) {
+    if (seconds <= 0) return std::chrono::steady_clock::time_point::max();
+    return std::chrono::steady_clock::now() +
+           std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+               std::chrono::duration<double>(seconds));
+}
+
 // No exception may cross the public API: OpenCV reports some input problems by throwing.
 template <typename F>
 auto Guarded(F&& body) -> decltype(body()) {
@@ -73,6 +82,9 @@ auto Guarded(F&& body) -> decltype(body()) {
         return MakeError(ErrorCode::Internal, "out of memory while processing the input");
     } catch (const std::exception& e) {
         spdlog::error("unexpected error during analysis: {}", e.what());
+        return MakeError(ErrorCode::Internal, "unexpected error while processing the input");
+    } catch (...) {
+        spdlog::error("unexpected non-standard exception during analysis");
         return MakeError(ErrorCode::Internal, "unexpected error while processing the input");
     }
 }
@@ -98,11 +110,19 @@ Expected<ImageAnalysis> Engine::AnalyzeUnguarded(std::span<const std::uint8_t> b
                                                  const AnalyzeOptions& what) const {
     ImageAnalysis out;
     media::DecodedImage image;
+    const auto deadline = DeadlineAfter(impl_->options.time_budget_seconds);
     {
         engine::StageTimer t(out.timings_ms, "decode");
         auto decoded = media::DecodeImage(bytes, impl_->options.limits);
         if (!decoded) return Unexpected{decoded.error()};
         image = std::move(*decoded);
+    }
+    // A decode cannot be interrupted (the caps bound it); what it cost decides whether the
+    // analysis still runs.
+    if (std::chrono::steady_clock::now() > deadline) {
+        return MakeError(ErrorCode::TimeBudgetExceeded,
+                         "decoding the image took longer than the time budget (" +
+                             std::to_string(static_cast<int>(out.timings_ms["decode"])) + " ms)");
     }
     out.exif_orientation = image.header.exif_orientation;
     auto lease = impl_->pool->Acquire();
@@ -187,7 +207,8 @@ Expected<BlinkAnalysis> Engine::AnalyzeBlinkVideoUnguarded(std::span<const std::
         closed.emplace_back(mean_closed);
         out.frames.push_back(fe);
     };
-    auto info = media::ForEachVideoFrame(bytes, impl_->options.limits, on_frame);
+    auto info = media::ForEachVideoFrame(bytes, impl_->options.limits, on_frame,
+                                         DeadlineAfter(impl_->options.video_time_budget_seconds));
     if (!info) return Unexpected{info.error()};
     out.frames_decoded = info->frames_read;
     out.fps = info->fps;

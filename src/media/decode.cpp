@@ -44,6 +44,35 @@ bool JpegHasEndMarker(std::span<const std::uint8_t> b) {
 
 }  // namespace
 
+int CountJpegScans(std::span<const std::uint8_t> b, int stop_after) {
+    int scans = 0;
+    std::size_t pos = JpegFirstScan(b);
+    while (pos + 4 <= b.size() && scans < stop_after) {
+        // At a marker (FF xx). SOS and every other segment with a length: skip the segment.
+        const std::uint8_t marker = b[pos + 1];
+        if (marker == 0xD9) break;  // EOI
+        if (marker == 0xDA) ++scans;
+        pos += 2 + ((std::size_t{b[pos + 2]} << 8) | b[pos + 3]);
+        if (marker != 0xDA) {
+            // Between scans (DHT, DQT, DRI, COM, APPn): the next marker follows the segment.
+            while (pos + 1 < b.size() && b[pos] == 0xFF && b[pos + 1] == 0xFF) ++pos;
+            continue;
+        }
+        // Entropy-coded data: FF 00 is a stuffed byte and FF D0-D7 a restart marker; any other
+        // FF xx is the next marker.
+        while (pos + 1 < b.size()) {
+            if (b[pos] == 0xFF) {
+                const std::uint8_t next = b[pos + 1];
+                if (next != 0x00 && next != 0xFF && !(next >= 0xD0 && next <= 0xD7)) break;
+                pos += (next == 0xFF) ? 1 : 2;
+            } else {
+                ++pos;
+            }
+        }
+    }
+    return scans;
+}
+
 cv::Mat ApplyExifOrientation(const cv::Mat& image, int orientation) {
     cv::Mat out;
     switch (orientation) {
@@ -97,6 +126,13 @@ Expected<DecodedImage> DecodeImage(std::span<const std::uint8_t> bytes, const Me
     }
     if (header->format == ImageFormat::Jpeg && !JpegHasEndMarker(bytes)) {
         return MakeError(ErrorCode::CorruptImage, "JPEG is truncated (no end-of-image marker)");
+    }
+    if (header->format == ImageFormat::Jpeg &&
+        CountJpegScans(bytes, limits.max_jpeg_scans + 1) > limits.max_jpeg_scans) {
+        return MakeError(ErrorCode::ImageTooLarge,
+                         "JPEG has more than " + std::to_string(limits.max_jpeg_scans) +
+                             " scans (progressive JPEGs have about 10); the cap is "
+                             "max_jpeg_scans");
     }
     cv::Mat decoded;
     try {

@@ -55,7 +55,8 @@ Expected<VideoContainer> SniffVideo(std::span<const std::uint8_t> b) {
 
 Expected<VideoInfo> ForEachVideoFrame(std::span<const std::uint8_t> bytes,
                                       const MediaLimits& limits,
-                                      const std::function<void(int, const cv::Mat&)>& on_frame) {
+                                      const std::function<void(int, const cv::Mat&)>& on_frame,
+                                      std::chrono::steady_clock::time_point deadline) {
     if (bytes.size() > limits.max_video_bytes) {
         return MakeError(ErrorCode::VideoTooLarge, "video is " + std::to_string(bytes.size()) +
                                                        " bytes; the cap is " +
@@ -94,8 +95,21 @@ Expected<VideoInfo> ForEachVideoFrame(std::span<const std::uint8_t> bytes,
                          "video lasts " + std::to_string(declared / info.fps) + " s; the cap is " +
                              std::to_string(limits.max_video_seconds) + " s");
     }
+    // Refused before any frame is decoded when the container says so (checked again per frame:
+    // the container may lie).
+    if (declared > limits.max_video_frames) {
+        return MakeError(ErrorCode::VideoTooLong,
+                         "video has " + std::to_string(static_cast<long long>(declared)) +
+                             " frames; the cap is " + std::to_string(limits.max_video_frames));
+    }
     cv::Mat frame;
     while (true) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            return MakeError(ErrorCode::TimeBudgetExceeded,
+                             "the video took longer to analyse than the time budget (" +
+                                 std::to_string(info.frames_read) +
+                                 " frames done); send a shorter or smaller clip");
+        }
         bool got = false;
         try {
             got = cap.read(frame);

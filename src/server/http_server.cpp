@@ -14,9 +14,12 @@
 #include <csignal>
 #include <deque>
 #include <limits>
+#include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 
+#include "common/json_text.hpp"
 #include "server/request_target.hpp"
 #include "server/ws_challenge.hpp"
 
@@ -27,6 +30,24 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
+
+namespace {
+class Session;
+}  // namespace
+
+// What a new connection may do: everything, only health checks (the reserved slots past
+// max_connections), or nothing (answered 503 and closed).
+enum class Admission { Full, HealthOnly, Refused };
+
+// Health checks keep working when every ordinary slot is taken (as nginx and bmcweb keep one
+// for their own status pages): up to this many connections beyond max_connections may ask
+// /healthz or /readyz and nothing else.
+constexpr int kHealthSlots = 4;
+// A health-only connection must send its request line and headers within this time.
+constexpr auto kHealthHeaderTimeout = std::chrono::seconds(2);
+// After the shutdown grace period, requests still in flight are answered 503; this is how long
+// those answers get to leave before the I/O threads stop.
+constexpr auto kCutFlushTime = std::chrono::milliseconds(300);
 
 struct HttpServer::Impl {
     ServerContext& ctx;
@@ -39,6 +60,12 @@ struct HttpServer::Impl {
     std::atomic<int> ws_sessions{0};
     std::atomic<bool> draining{false};
     int bound_port = 0;
+    // Open connections (HTTP and WebSocket) per client address, for max_connections_per_client.
+    std::mutex clients_mutex;
+    std::unordered_map<std::string, int> per_client;
+    // HTTP requests being handled, so that the end of the grace period can answer them.
+    std::mutex in_flight_mutex;
+    std::unordered_map<const Session*, std::weak_ptr<Session>> in_flight_sessions;
 
     Impl(ServerContext& c, const Router& r)
         : ctx(c),
@@ -49,7 +76,71 @@ struct HttpServer::Impl {
 
     void Accept();
     void BeginShutdown();
+    void CutInFlight();
+    // Counts an exception that reached an Asio handler (a bug: errors are values here).
+    void CountInternalError(const char* where, const char* what) {
+        ctx.metrics->Inc("liveproof_internal_errors_total", {{"where", where}});
+        const auto v = ctx.log_limiter.Admit(std::string("internal ") + where);
+        if (v.write) {
+            spdlog::error("unexpected exception in {}: {}{}", where, PrintableUtf8(what),
+                          LogLimiter::Suffix(v));
+        }
+    }
 };
+
+// One open connection's claim on the connection caps, held by its HTTP session and then by its
+// WebSocket session; released when the last owner ends.
+class ConnectionSlot {
+  public:
+    ConnectionSlot(HttpServer::Impl& server, std::string client)
+        : server_(server), client_(std::move(client)) {
+        ++server_.open_connections;
+        std::lock_guard lock(server_.clients_mutex);
+        per_client_ = ++server_.per_client[client_];
+    }
+    ~ConnectionSlot() {
+        --server_.open_connections;
+        std::lock_guard lock(server_.clients_mutex);
+        auto it = server_.per_client.find(client_);
+        if (it != server_.per_client.end() && --it->second <= 0) server_.per_client.erase(it);
+    }
+    ConnectionSlot(const ConnectionSlot&) = delete;
+    ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+
+    // What this connection may do, judged once when it is accepted.
+    [[nodiscard]] Admission Admit() const {
+        const ServerConfig& c = server_.ctx.config;
+        const int open = server_.open_connections.load();  // this one included
+        if (per_client_ > c.max_connections_per_client) return Admission::Refused;
+        if (open <= c.max_connections) return Admission::Full;
+        if (open <= c.max_connections + kHealthSlots) return Admission::HealthOnly;
+        return Admission::Refused;
+    }
+    [[nodiscard]] bool over_client_cap() const {
+        return per_client_ > server_.ctx.config.max_connections_per_client;
+    }
+    [[nodiscard]] const std::string& client() const { return client_; }
+
+  private:
+    HttpServer::Impl& server_;
+    std::string client_;
+    int per_client_ = 0;
+};
+
+// Runs fn, a handler's body; an exception from it is counted and handled by on_error instead of
+// escaping into Asio, where it would end the I/O thread (and, uncaught, the process).
+template <typename Fn, typename OnError>
+void Guarded(HttpServer::Impl& server, const char* where, Fn&& fn, OnError&& on_error) {
+    try {
+        fn();
+    } catch (const std::exception& e) {
+        server.CountInternalError(where, e.what());
+        on_error();
+    } catch (...) {
+        server.CountInternalError(where, "a non-standard exception");
+        on_error();
+    }
+}
 
 namespace {
 
@@ -57,8 +148,11 @@ namespace {
 // through a single-writer queue, and ticks the timeouts every 250 ms.
 class WsSession : public std::enable_shared_from_this<WsSession> {
   public:
-    WsSession(tcp::socket&& socket, HttpServer::Impl& server)
-        : ws_(std::move(socket)), tick_(ws_.get_executor()), server_(server) {
+    WsSession(tcp::socket&& socket, HttpServer::Impl& server, std::shared_ptr<ConnectionSlot> slot)
+        : ws_(std::move(socket)),
+          tick_(ws_.get_executor()),
+          server_(server),
+          slot_(std::move(slot)) {
         ++server_.ws_sessions;
     }
     ~WsSession() { --server_.ws_sessions; }
@@ -67,11 +161,26 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
         ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
         ws_.read_message_max(static_cast<std::uint64_t>(server_.ctx.config.ws_max_message_bytes));
         ws_.async_accept(request, [self = shared_from_this(), mirrored](beast::error_code ec) {
-            self->OnAccept(ec, mirrored);
+            self->Guard([&] { self->OnAccept(ec, mirrored); });
         });
     }
 
   private:
+    // Every handler body runs guarded: an exception (a bug) closes this session with 1011
+    // (internal error), is counted, and leaves every other session and the process running.
+    template <typename Fn>
+    void Guard(Fn&& fn) {
+        Guarded(server_, "ws_handler", std::forward<Fn>(fn), [this] { CloseInternalError(); });
+    }
+
+    void CloseInternalError() {
+        if (stopped_) return;
+        closing_ = true;
+        tick_.cancel();
+        ws_.async_close(websocket::close_code::internal_error,
+                        [self = shared_from_this()](beast::error_code) { self->Stop(); });
+    }
+
     void OnAccept(beast::error_code ec, bool mirrored) {
         if (ec) return;
         std::weak_ptr<WsSession> weak = weak_from_this();
@@ -79,19 +188,24 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
             if (auto self = weak.lock()) {
                 net::post(self->ws_.get_executor(),
                           [self, text = std::move(text), close_after]() mutable {
-                              self->Enqueue(std::move(text), close_after);
+                              self->Guard([&] { self->Enqueue(std::move(text), close_after); });
                           });
             }
         };
         auto post = [weak](std::function<void()> fn) {
-            if (auto self = weak.lock()) net::post(self->ws_.get_executor(), std::move(fn));
+            if (auto self = weak.lock()) {
+                net::post(self->ws_.get_executor(), [self, fn = std::move(fn)] {
+                    self->Guard([&] {
+                        if (!self->stopped_) fn();
+                    });
+                });
+            }
         };
         auto conn = ChallengeConnection::Create(server_.ctx, mirrored, send, post);
         if (!conn) {
-            spdlog::error("challenge configuration invalid: {}", conn.error().detail);
-            ws_.async_close(websocket::close_code::internal_error,
-                            [self = shared_from_this()](beast::error_code) {});
-            return;
+            // Finalize() validates the settings, so this is a bug: count it like one.
+            server_.CountInternalError("ws_handler", conn.error().detail.c_str());
+            return CloseInternalError();
         }
         conn_ = std::move(*conn);
         conn_->Start();
@@ -101,7 +215,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
 
     void Read() {
         ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-            self->OnRead(ec);
+            self->Guard([&] { self->OnRead(ec); });
         });
     }
 
@@ -126,8 +240,10 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
         tick_.expires_after(std::chrono::milliseconds(250));
         tick_.async_wait([self = shared_from_this()](beast::error_code ec) {
             if (ec || self->closing_ || self->stopped_) return;
-            self->conn_->OnTick();
-            self->Tick();
+            self->Guard([&] {
+                self->conn_->OnTick();
+                self->Tick();
+            });
         });
     }
 
@@ -141,9 +257,10 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
     void Write() {
         writing_ = true;
         ws_.text(true);
-        ws_.async_write(
-            net::buffer(outbox_.front().first),
-            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnWrite(ec); });
+        ws_.async_write(net::buffer(outbox_.front().first),
+                        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                            self->Guard([&] { self->OnWrite(ec); });
+                        });
     }
 
     void OnWrite(beast::error_code ec) {
@@ -176,30 +293,68 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
     bool stopped_ = false;
     std::shared_ptr<ChallengeConnection> conn_;
     HttpServer::Impl& server_;
+    std::shared_ptr<ConnectionSlot> slot_;  // counts this socket against the connection caps
 };
 
 // One connection: read a request (header first, then the body under the route's cap), dispatch,
 // write the reply, repeat while keep-alive.
 class Session : public std::enable_shared_from_this<Session> {
   public:
-    Session(tcp::socket&& socket, HttpServer::Impl& server)
-        : stream_(std::move(socket)), server_(server) {
-        ++server_.open_connections;
-    }
-    ~Session() { --server_.open_connections; }
+    Session(tcp::socket&& socket, HttpServer::Impl& server, std::shared_ptr<ConnectionSlot> slot)
+        : stream_(std::move(socket)), server_(server), slot_(std::move(slot)) {}
 
-    void Start(bool over_capacity) {
-        if (over_capacity) {
-            server_.ctx.metrics->Inc("liveproof_rejections_total", {{"reason", "connections"}});
-            HttpResponse r = HttpResponse::Error(503, "overloaded", "too many open connections");
+    void Start() {
+        const Admission admission = slot_->Admit();
+        if (admission == Admission::Refused) {
+            const bool per_client = slot_->over_client_cap();
+            server_.ctx.metrics->Inc(
+                "liveproof_rejections_total",
+                {{"reason", per_client ? "connections_per_client" : "connections"}});
+            HttpResponse r = HttpResponse::Error(
+                503, "overloaded",
+                per_client ? "too many open connections from this address (the cap is " +
+                                 std::to_string(server_.ctx.config.max_connections_per_client) +
+                                 ", setting max_connections_per_client)"
+                           : std::string("too many open connections"));
             r.headers.emplace_back("Retry-After", "1");
             Write(std::move(r), false, false);
             return;
         }
-        net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
+        health_only_ = admission == Admission::HealthOnly;
+        net::dispatch(stream_.get_executor(),
+                      [self = shared_from_this()] { self->Guard([&] { self->ReadHeader(); }); });
     }
 
+    // The grace period is over: answer the request in flight now (the worker's answer, when it
+    // comes, is dropped) and close.
+    void CutForShutdown() {
+        if (!awaiting_reply_) return;
+        awaiting_reply_ = false;
+        HttpResponse r = HttpResponse::Error(503, "shutting_down",
+                                             "the server stopped before this request was answered");
+        Write(std::move(r), false, true, false);
+    }
+
+    [[nodiscard]] auto executor() { return stream_.get_executor(); }
+
   private:
+    template <typename Fn>
+    void Guard(Fn&& fn) {
+        Guarded(server_, "http_handler", std::forward<Fn>(fn), [this] { AnswerInternalError(); });
+    }
+
+    // Last resort after an exception in this connection's handlers: a 500 if no answer is on
+    // its way yet, else the connection is closed.
+    void AnswerInternalError() {
+        if (writing_) return Close();
+        if (awaiting_reply_) {
+            awaiting_reply_ = false;
+            return Write(HttpResponse::Error(500, "internal", "an unexpected error occurred"),
+                         false, true, false);
+        }
+        Write(HttpResponse::Error(500, "internal", "an unexpected error occurred"), false, false);
+    }
+
     void ReadHeader() {
         parser_.emplace();
         parser_->header_limit(static_cast<std::uint32_t>(server_.ctx.config.header_limit_bytes));
@@ -207,19 +362,36 @@ class Session : public std::enable_shared_from_this<Session> {
         // header phase must not use a cap; OnHeader sets the route's cap before the body is read.
         parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
         // A request must arrive whole within request_timeout (a client stalling inside its
-        // headers is cut off); an idle keep-alive connection gets the shorter of the two.
-        stream_.expires_after(std::chrono::seconds(std::min(
-            server_.ctx.config.idle_timeout_seconds, server_.ctx.config.request_timeout_seconds)));
-        http::async_read_header(
-            stream_, buffer_, *parser_,
-            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnHeader(ec); });
+        // headers is cut off). A new connection must complete its first header within
+        // header_timeout (slowloris: sockets that send half a request line hold slots); an idle
+        // keep-alive connection gets the shorter of idle and request timeouts.
+        const ServerConfig& c = server_.ctx.config;
+        int seconds = std::min(c.idle_timeout_seconds, c.request_timeout_seconds);
+        if (requests_ == 0) seconds = std::min(seconds, c.header_timeout_seconds);
+        if (health_only_) {
+            stream_.expires_after(kHealthHeaderTimeout);
+        } else {
+            stream_.expires_after(std::chrono::seconds(seconds));
+        }
+        http::async_read_header(stream_, buffer_, *parser_,
+                                [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                    self->Guard([&] { self->OnHeader(ec); });
+                                });
     }
 
     void OnHeader(beast::error_code ec) {
         if (ec) return ReadFailed(ec);
+        ++requests_;
         const auto& req = parser_->get();
         HttpRequest probe;
         SplitTarget(std::string_view(req.target().data(), req.target().size()), probe);
+        if (health_only_ && !IsHealthCheck(req.method(), probe.path)) {
+            server_.ctx.metrics->Inc("liveproof_rejections_total", {{"reason", "connections"}});
+            HttpResponse r = HttpResponse::Error(
+                503, "overloaded", "too many open connections; only /healthz and /readyz answer");
+            r.headers.emplace_back("Retry-After", "1");
+            return Write(std::move(r), false, false);
+        }
         const std::size_t limit =
             server_.router.BodyLimit(std::string(req.method_string()), probe.path);
         if (parser_->content_length() && *parser_->content_length() > limit) {
@@ -253,17 +425,25 @@ class Session : public std::enable_shared_from_this<Session> {
             return http::async_write(
                 stream_, *cont,
                 [self = shared_from_this(), cont](beast::error_code e, std::size_t) {
-                    if (e) return self->Close();
-                    self->ReadBody();
+                    self->Guard([&] {
+                        if (e) return self->Close();
+                        self->ReadBody();
+                    });
                 });
         }
         ReadBody();
     }
 
+    static bool IsHealthCheck(http::verb method, const std::string& path) {
+        return (method == http::verb::get || method == http::verb::head) &&
+               (path == "/healthz" || path == "/readyz");
+    }
+
     void ReadBody() {
-        http::async_read(
-            stream_, buffer_, *parser_,
-            [self = shared_from_this()](beast::error_code e, std::size_t) { self->OnBody(e); });
+        http::async_read(stream_, buffer_, *parser_,
+                         [self = shared_from_this()](beast::error_code e, std::size_t) {
+                             self->Guard([&] { self->OnBody(e); });
+                         });
     }
 
     void ReadFailed(beast::error_code ec) {
@@ -283,7 +463,11 @@ class Session : public std::enable_shared_from_this<Session> {
                 HttpResponse::Error(431, "headers_too_large", "the request headers exceed the cap"),
                 false, false);
         }
-        spdlog::warn("bad request from {}: {}", Remote(), ec.message());
+        const auto v = server_.ctx.log_limiter.Admit("bad request");
+        if (v.write) {
+            spdlog::warn("bad request from {}: {}{}", slot_->client(), ec.message(),
+                         LogLimiter::Suffix(v));
+        }
         Write(HttpResponse::Error(400, "bad_request", "malformed HTTP request: " + ec.message()),
               false, false);
     }
@@ -301,17 +485,26 @@ class Session : public std::enable_shared_from_this<Session> {
             req.headers[name] = std::string(field.value());
         }
         req.body = std::move(msg.body());
-        req.remote = Remote();
+        req.remote = slot_->client();
         if (websocket::is_upgrade(msg)) return Upgrade(std::move(msg), req);
         const bool keep_alive = msg.keep_alive();
         const bool head = msg.method() == http::verb::head;
         ++server_.in_flight;
+        awaiting_reply_ = true;
         auto self = shared_from_this();
+        {
+            std::lock_guard lock(server_.in_flight_mutex);
+            server_.in_flight_sessions[this] = self;
+        }
         // Handlers may answer from a worker thread: hop back onto this connection's strand.
         server_.router.Dispatch(std::move(req), [self, keep_alive, head](HttpResponse r) {
             net::post(self->stream_.get_executor(),
                       [self, keep_alive, head, r = std::move(r)]() mutable {
-                          self->Write(std::move(r), keep_alive, true, head);
+                          self->Guard([&] {
+                              if (!self->awaiting_reply_) return;  // cut at shutdown
+                              self->awaiting_reply_ = false;
+                              self->Write(std::move(r), keep_alive, true, head);
+                          });
                       });
         });
     }
@@ -344,7 +537,8 @@ class Session : public std::enable_shared_from_this<Session> {
         }
         const auto m = req.Query("mirrored");
         const bool mirrored = m && (*m == "1" || *m == "true");
-        std::make_shared<WsSession>(stream_.release_socket(), server_)
+        // The socket keeps its claim on the connection caps for as long as the WebSocket lives.
+        std::make_shared<WsSession>(stream_.release_socket(), server_, slot_)
             ->Run(std::move(msg), mirrored);
     }
 
@@ -371,19 +565,29 @@ class Session : public std::enable_shared_from_this<Session> {
         res->set("X-Content-Type-Options", "nosniff");
         if (!r.content_type.empty()) res->set(http::field::content_type, r.content_type);
         for (const auto& [k, v] : r.headers) res->set(k, v);
-        const bool keep = keep_alive && !server_.draining;
+        const bool keep = keep_alive && !server_.draining && !health_only_;
         res->keep_alive(keep);
         res->body() = std::move(r.body);
         res->prepare_payload();
         if (head) res->body().clear();  // HEAD: GET's headers (Content-Length too), no body
         stream_.expires_after(std::chrono::seconds(server_.ctx.config.request_timeout_seconds));
+        writing_ = true;
         http::async_write(
             stream_, *res,
             [self = shared_from_this(), res, keep, counted](beast::error_code ec, std::size_t) {
-                if (counted) --self->server_.in_flight;
-                if (ec || !keep) return self->Close();
-                self->ReadHeader();
+                self->Guard([&] { self->OnWritten(ec, keep, counted); });
             });
+    }
+
+    void OnWritten(beast::error_code ec, bool keep, bool counted) {
+        writing_ = false;
+        if (counted) {
+            --server_.in_flight;
+            std::lock_guard lock(server_.in_flight_mutex);
+            server_.in_flight_sessions.erase(this);
+        }
+        if (ec || !keep) return Close();
+        ReadHeader();
     }
 
     void Close() {
@@ -392,32 +596,57 @@ class Session : public std::enable_shared_from_this<Session> {
         stream_.socket().close(ec);
     }
 
-    std::string Remote() {
-        beast::error_code ec;
-        const auto ep = stream_.socket().remote_endpoint(ec);
-        return ec ? "?" : ep.address().to_string();
-    }
-
     beast::tcp_stream stream_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     HttpServer::Impl& server_;
+    std::shared_ptr<ConnectionSlot> slot_;  // counts this socket against the connection caps
+    bool health_only_ = false;              // admitted to a reserved health-check slot
+    bool awaiting_reply_ = false;           // a dispatched request has not been answered yet
+    bool writing_ = false;                  // a response is being written
+    int requests_ = 0;                      // request headers read on this connection
 };
 
 }  // namespace
 
+void HttpServer::Impl::CutInFlight() {
+    std::vector<std::shared_ptr<Session>> sessions;
+    {
+        std::lock_guard lock(in_flight_mutex);
+        for (auto& [_, weak] : in_flight_sessions) {
+            if (auto s = weak.lock()) sessions.push_back(std::move(s));
+        }
+    }
+    for (auto& s : sessions) {
+        net::post(s->executor(), [s] { s->CutForShutdown(); });
+    }
+}
+
 void HttpServer::Impl::Accept() {
     acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
-        if (ec) {
-            if (ec != net::error::operation_aborted) {
-                spdlog::warn("accept failed: {}", ec.message());
-                Accept();
-            }
-            return;
-        }
-        const bool over = open_connections.load() >= ctx.config.max_connections;
-        std::make_shared<Session>(std::move(socket), *this)->Start(over);
-        if (!draining) Accept();
+        Guarded(
+            *this, "accept",
+            [&] {
+                if (ec) {
+                    if (ec != net::error::operation_aborted) {
+                        const auto v = ctx.log_limiter.Admit("accept failed");
+                        if (v.write) {
+                            spdlog::warn("accept failed: {}{}", ec.message(),
+                                         LogLimiter::Suffix(v));
+                        }
+                    }
+                    return;
+                }
+                beast::error_code peer_ec;
+                const auto peer = socket.remote_endpoint(peer_ec);
+                auto slot = std::make_shared<ConnectionSlot>(
+                    *this, peer_ec ? std::string("?") : peer.address().to_string());
+                std::make_shared<Session>(std::move(socket), *this, std::move(slot))->Start();
+            },
+            [] {});
+        // Whatever happened to this connection, keep accepting (an error such as EMFILE must
+        // not stop the server from taking the next one).
+        if (!draining && !(ec == net::error::operation_aborted)) Accept();
     });
 }
 
@@ -428,16 +657,20 @@ void HttpServer::Impl::BeginShutdown() {
     beast::error_code ec;
     acceptor.close(ec);
     ctx.ready = false;
-    // Poll until in-flight requests are answered or the grace period is over.
+    // Poll until in-flight requests are answered or the grace period is over; then whatever is
+    // left is answered 503 and the I/O stops (a hard limit: the process exits on time).
     auto timer = std::make_shared<net::steady_timer>(ioc);
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::seconds(ctx.config.shutdown_grace_seconds);
     auto tick = std::make_shared<std::function<void()>>();
     *tick = [this, timer, deadline, tick] {
-        if (in_flight.load() == 0 || std::chrono::steady_clock::now() >= deadline) {
-            if (in_flight.load() > 0)
-                spdlog::warn("grace period over with {} request(s) unanswered", in_flight.load());
-            ioc.stop();
+        if (in_flight.load() == 0) return ioc.stop();
+        if (std::chrono::steady_clock::now() >= deadline) {
+            spdlog::warn("grace period over: answering {} request(s) 503 and stopping",
+                         in_flight.load());
+            CutInFlight();
+            timer->expires_after(kCutFlushTime);
+            timer->async_wait([this](beast::error_code) { ioc.stop(); });
             return;
         }
         timer->expires_after(std::chrono::milliseconds(50));
@@ -476,9 +709,23 @@ void HttpServer::Run() {
         if (!ec) s.BeginShutdown();
     });
     s.Accept();
+    // The last resort: an exception that escaped a handler anyway ends that handler, not the
+    // I/O thread; it is counted and the loop goes on.
+    auto run = [&s] {
+        while (true) {
+            try {
+                s.ioc.run();
+                return;
+            } catch (const std::exception& e) {
+                s.CountInternalError("io_loop", e.what());
+            } catch (...) {
+                s.CountInternalError("io_loop", "a non-standard exception");
+            }
+        }
+    };
     std::vector<std::thread> threads;
-    for (int i = 1; i < s.ctx.config.io_threads; ++i) threads.emplace_back([&s] { s.ioc.run(); });
-    s.ioc.run();
+    for (int i = 1; i < s.ctx.config.io_threads; ++i) threads.emplace_back(run);
+    run();
     for (auto& t : threads) t.join();
 }
 

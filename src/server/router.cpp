@@ -107,6 +107,22 @@ void Router::AddCors(const std::string& origin, HttpResponse& response) const {
     response.headers.emplace_back("Vary", "Origin");
 }
 
+void Router::LogAnswer(const std::string& method, const std::string& route, int status,
+                       double seconds) const {
+    // A 503 is a refusal under load, not an error: at debug (a 10-minute overload wrote 226,528
+    // error lines). Client mistakes and failures are rate-limited per route and status.
+    if (status == 503) {
+        spdlog::debug("{} {} -> 503 ({:.1f} ms)", method, route, seconds * 1e3);
+        return;
+    }
+    if (status < 400) return;
+    const auto v = ctx_.log_limiter.Admit(method + " " + route + " " + std::to_string(status));
+    if (!v.write) return;
+    const auto level = status >= 500 ? spdlog::level::err : spdlog::level::warn;
+    spdlog::log(level, "{} {} -> {} ({:.1f} ms){}", method, route, status, seconds * 1e3,
+                LogLimiter::Suffix(v));
+}
+
 void Router::Dispatch(HttpRequest&& request, Reply reply) const {
     std::vector<std::string> allowed;
     const Route* route = Find(request.method, request.path, &allowed);
@@ -124,11 +140,7 @@ void Router::Dispatch(HttpRequest&& request, Reply reply) const {
                           {{"route", name}, {"status", std::to_string(response.status)}});
         ctx_.metrics->Observe("liveproof_http_request_duration_seconds", {{"route", name}},
                               seconds);
-        if (response.status >= 500) {
-            spdlog::error("{} {} -> {} ({:.1f} ms)", method, name, response.status, seconds * 1e3);
-        } else if (response.status >= 400) {
-            spdlog::warn("{} {} -> {} ({:.1f} ms)", method, name, response.status, seconds * 1e3);
-        }
+        LogAnswer(method, name, response.status, seconds);
         reply(std::move(response));
     };
 
@@ -177,7 +189,12 @@ void Router::Dispatch(HttpRequest&& request, Reply reply) const {
     try {
         route->handler(std::move(request), counted);
     } catch (const std::exception& e) {
-        spdlog::error("handler {} threw: {}", name, e.what());
+        ctx_.metrics->Inc("liveproof_internal_errors_total", {{"where", "http_handler"}});
+        spdlog::error("handler {} threw: {}", name, PrintableUtf8(e.what()));
+        counted(HttpResponse::Error(500, "internal", "an unexpected error occurred"));
+    } catch (...) {
+        ctx_.metrics->Inc("liveproof_internal_errors_total", {{"where", "http_handler"}});
+        spdlog::error("handler {} threw a non-standard exception", name);
         counted(HttpResponse::Error(500, "internal", "an unexpected error occurred"));
     }
 }

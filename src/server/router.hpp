@@ -51,6 +51,8 @@ class Router {
     const Route* Find(const std::string& method, const std::string& path,
                       std::vector<std::string>* allowed) const;
     [[nodiscard]] bool Authorised(const HttpRequest& request) const;
+    void LogAnswer(const std::string& method, const std::string& route, int status,
+                   double seconds) const;
 
     ServerContext& ctx_;
     std::vector<Route> routes_;

@@ -33,6 +33,7 @@ struct ServerConfig {
     int workers = 0;                        ///< inference workers; 0 = one per core
     int queue_capacity = 0;                 ///< waiting inference jobs; 0 = 2 x workers
     int max_connections = 256;              ///< open connections; more get 503 and are closed
+    int max_connections_per_client = 16;    ///< open connections from one client address
     int header_limit_bytes = 16 * 1024;     ///< request line + headers
     int max_json_bytes = 24 << 20;          ///< JSON bodies (base64 images)
     int max_image_bytes = 16 << 20;         ///< raw or multipart image bodies
@@ -40,6 +41,7 @@ struct ServerConfig {
     int max_small_body_bytes = 64 * 1024;   ///< bodies of non-media routes
     int request_timeout_seconds = 30;       ///< time to receive one whole request
     int idle_timeout_seconds = 60;          ///< keep-alive idle time
+    int header_timeout_seconds = 10;        ///< a new connection's first request header
     int shutdown_grace_seconds = 20;        ///< SIGTERM: time given to in-flight requests
     std::vector<std::string> api_keys;      ///< empty = auth off
     std::vector<std::string> cors_origins;  ///< allowed Origins; empty = same origin only
@@ -52,6 +54,9 @@ struct ServerConfig {
     std::string web_root;                   ///< built web assets (openapi.json, docs/)
     int detect_max_side = 320;              ///< detector input long side
     double max_video_seconds = 20.0;        ///< blink video duration cap
+    double analysis_budget_seconds = 2.0;   ///< time one image or WebSocket frame may take
+    double video_budget_seconds = 20.0;     ///< time one blink video may take
+    int max_jpeg_scans = 64;                ///< progressive JPEG scans (a scan bomb decodes slowly)
     std::string log_level = "info";         ///< trace, debug, info, warn, error
 
     // System A's WebSocket challenge (src/challenge); env LIVEPROOF_<KEY> as for every key.

@@ -8,6 +8,7 @@
 
 #include "liveproof/engine.hpp"
 #include "server/http_types.hpp"
+#include "server/log_limiter.hpp"
 #include "server/metrics_registry.hpp"
 #include "server/server_config.hpp"
 #include "server/worker_pool.hpp"
@@ -27,11 +28,16 @@ struct ServerContext {
     LicenceState* licence = nullptr;     ///< system C activation state
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     std::atomic<bool> ready{false};  ///< models loaded and workers up
+    LogLimiter log_limiter;          ///< budget for repeated warning and error lines
 };
 
 /// @brief Runs job on an inference worker and replies with its result; answers 503 with
 /// Retry-After at once when the queue is full (admission control, never unbounded queueing).
 void RunOnWorker(ServerContext& ctx, Reply reply, std::function<HttpResponse()> job);
+
+/// @brief Counts an engine failure that has its own metric (an input abandoned at the time
+/// budget); others are counted by the requests' status. @p kind: "image", "video", "ws_frame".
+void CountEngineError(ServerContext& ctx, const Error& error, const char* kind);
 
 /// @brief Records an analysis' per-stage timings in the stage histogram.
 void ObserveStages(ServerContext& ctx, const std::map<std::string, double>& timings_ms);

@@ -9,7 +9,15 @@ namespace liveproof::server {
 
 WorkerPool::WorkerPool(int threads, std::size_t capacity, SessionLaneOptions lane)
     : capacity_(capacity), lane_(std::move(lane)) {
-    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
+    running_threads_ = threads;
+    for (int i = 0; i < threads; ++i) {
+        threads_.emplace_back([this] {
+            Run();
+            std::lock_guard lock(mutex_);
+            --running_threads_;
+            exited_.notify_all();
+        });
+    }
 }
 
 WorkerPool::~WorkerPool() { Shutdown(); }
@@ -122,28 +130,46 @@ void WorkerPool::Run() {
         try {
             job();
         } catch (const std::exception& e) {
+            // Jobs handle their own failures (RunOnWorker answers 500); this keeps the thread.
             spdlog::error("worker job failed: {}", e.what());
+        } catch (...) {
+            spdlog::error("worker job failed with a non-standard exception");
         }
         job = nullptr;  // release what it owns before counting it done
         --depth_;
     }
 }
 
-void WorkerPool::Shutdown() {
+void WorkerPool::Shutdown() { Shutdown(Clock::time_point::max()); }
+
+bool WorkerPool::Shutdown(Clock::time_point deadline) {
     std::unordered_map<const void*, Waiting> dropped;
     {
-        std::lock_guard lock(mutex_);
-        if (stopping_ && threads_.empty()) return;
+        std::unique_lock lock(mutex_);
+        if (stopping_ && threads_.empty()) return true;
         stopping_ = true;
         dropped.swap(latest_);
         latest_order_.clear();
         depth_ -= dropped.size();
+        cv_.notify_all();
+        const auto done = [&] { return running_threads_ == 0; };
+        bool all_done = true;
+        if (deadline == Clock::time_point::max()) {
+            exited_.wait(lock, done);
+        } else {
+            all_done = exited_.wait_until(lock, deadline, done);
+        }
+        if (!all_done) {
+            for (auto& t : threads_) t.detach();
+            threads_.clear();
+            return false;
+        }
     }
-    cv_.notify_all();
     for (auto& t : threads_) {
         if (t.joinable()) t.join();
     }
     threads_.clear();
+    return true;
 }
 
 }  // namespace liveproof::server

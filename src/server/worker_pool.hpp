@@ -72,6 +72,10 @@ class WorkerPool {
     /// @brief Finishes every queued and running request, drops waiting session frames, then
     /// joins the threads. Idempotent.
     void Shutdown();
+    /// @brief Shutdown() that waits for the workers only until @p deadline. False when some
+    /// job was still running then: the threads are detached (the caller is expected to end the
+    /// process, as `serve` does at the end of its grace period).
+    bool Shutdown(Clock::time_point deadline);
 
   private:
     void Run();
@@ -96,6 +100,8 @@ class WorkerPool {
     std::condition_variable cv_;
     bool stopping_ = false;
     std::atomic<std::size_t> depth_{0};
+    int running_threads_ = 0;  // workers that have not returned from Run(); under mutex_
+    std::condition_variable exited_;
     std::vector<std::thread> threads_;
 };
 

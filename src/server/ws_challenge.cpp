@@ -134,9 +134,18 @@ void ChallengeConnection::Submit(std::uint64_t seq, std::vector<std::uint8_t> jp
     // Latest frame wins: a frame still waiting when a newer one arrives is stale and dropped.
     auto self = shared_from_this();
     const bool dropped = ctx_.workers->OfferLatest(this, [self, seq, bytes = std::move(jpeg)] {
-        FrameResult r = self->AnalyseFrame(bytes);
-        r.seq = seq;
-        self->post_([self, r] { self->OnResult(r); });
+        try {
+            FrameResult r = self->AnalyseFrame(bytes);
+            r.seq = seq;
+            self->post_([self, r] { self->OnResult(r); });
+        } catch (...) {
+            // A bug, not a client mistake: rethrown on the connection's strand, where the
+            // transport's last-resort guard counts it and closes the session with 1011.
+            self->post_([self, e = std::current_exception()] {
+                self->ctx_.workers->Release(self.get());
+                std::rethrow_exception(e);
+            });
+        }
     });
     if (dropped) ctx_.metrics->Inc("liveproof_ws_frames_total", {{"outcome", "dropped"}});
 }
@@ -194,7 +203,10 @@ ChallengeConnection::FrameResult ChallengeConnection::AnalyseFrame(
     auto a = ctx_.engine->Analyze(jpeg, what);
     if (a && what.track && a->detector != "track") since_detect_ = 0;  // the face left its crop
     if (!a) {
-        r.error = std::string(challenge::kAErrorCouldNotDecode);
+        CountEngineError(ctx_, a.error(), "ws_frame");
+        r.error = a.error().code == ErrorCode::TimeBudgetExceeded
+                      ? "Frame took too long to analyse; send smaller frames"
+                      : std::string(challenge::kAErrorCouldNotDecode);
     } else {
         r.ok = true;
         r.face_count = static_cast<int>(a->faces.size());

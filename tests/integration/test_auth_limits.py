@@ -240,14 +240,42 @@ class ConnectionLimit(ServerTestCase):
         try:
             time.sleep(0.3)  # let the server accept them
             with self.server.connect() as extra:
+                extra.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
                 status, headers, body = parse_raw_response(recv_all(extra))
             self.assertEqual(status, 503, body)
             self.assertIn("retry-after", headers)
+            self.assertIn(b"only /healthz and /readyz", body)
         finally:
             for s in idle:
                 s.close()
         self.assertTrue(self.wait_healthy(), "the server did not recover after the idle "
                                              "connections closed")
+
+    def test_health_checks_answer_when_every_slot_is_taken(self):
+        idle = [self.server.connect() for _ in range(3)]
+        try:
+            time.sleep(0.3)
+            for path in (b"/healthz", b"/readyz"):
+                with self.server.connect() as probe:
+                    probe.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+                    status, _, body = parse_raw_response(recv_all(probe))
+                self.assertEqual(status, 200, body)
+            # The reserved slots (4) are for health checks only and are bounded too: past them
+            # a connection is answered 503 at once, without reading anything.
+            more = [self.server.connect() for _ in range(4)]
+            try:
+                time.sleep(0.3)
+                with self.server.connect() as extra:
+                    status, _, body = parse_raw_response(recv_all(extra))
+                self.assertEqual(status, 503, body)
+                self.assertIn(b"too many open connections", body)
+            finally:
+                for s in more:
+                    s.close()
+        finally:
+            for s in idle:
+                s.close()
+        self.assertTrue(self.wait_healthy())
 
     def wait_healthy(self, seconds=5):
         deadline = time.monotonic() + seconds

@@ -94,11 +94,11 @@ class NativeAnalyze(ServerTestCase):
         # parser stops at 16 levels.
         body = b"[" * (4 << 20)
         r = self.server.post_raw("/v1/analyze", body, "application/json")
-        self.assert_error_body(r, 400, "invalid_encoding")
+        self.assert_error_body(r, 400, "invalid_json")
         self.assertIn("nested deeper than 16", r.json()["detail"])
         r = self.server.post_raw("/v1/analyze", b'{"image": ' + b"[" * 17 + b"]" * 17 + b"}",
                                  "application/json")
-        self.assert_error_body(r, 400, "invalid_encoding")
+        self.assert_error_body(r, 400, "invalid_json")
         self.assert_still_healthy()
 
     def test_garbage_raw_body_is_an_error_not_a_crash(self):

@@ -207,12 +207,12 @@ TEST(VideoFramesTest, DurationWithinTheCapIsAccepted) {
     EXPECT_EQ(run.info->frames_read, 150);
 }
 
-TEST(VideoFramesTest, FrameCountOverTheCapIsVideoTooLongAfterExactlyTheCap) {
+TEST(VideoFramesTest, DeclaredFrameCountOverTheCapIsVideoTooLongBeforeAnyFrame) {
     MediaLimits limits;
     limits.max_video_frames = 10;
     const FrameRun run = Decode(FiveSecondAvi(), limits);
-    ExpectError(run, ErrorCode::VideoTooLong, "more than 10 frames", "150 frames, cap 10");
-    EXPECT_EQ(run.indices.size(), 10u);
+    ExpectError(run, ErrorCode::VideoTooLong, "150 frames; the cap is 10", "150 frames, cap 10");
+    EXPECT_TRUE(run.indices.empty());
 }
 
 TEST(VideoFramesTest, FramePixelsOverTheCapAreVideoTooLarge) {

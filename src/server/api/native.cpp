@@ -52,7 +52,10 @@ void AddNativeRoutes(Router& router, ServerContext& ctx) {
                     what.keep_mesh = Flag(req, "mesh");
                     RunOnWorker(ctx, std::move(reply), [&ctx, what, bytes = std::move(*image)] {
                         auto a = ctx.engine->Analyze(bytes, what);
-                        if (!a) return ErrorResponse(a.error());
+                        if (!a) {
+                            CountEngineError(ctx, a.error(), "image");
+                            return ErrorResponse(a.error());
+                        }
                         ObserveStages(ctx, a->timings_ms);
                         return HttpResponse::Json(200, ImageAnalysisToJson(*a));
                     });

@@ -15,6 +15,16 @@ HttpResponse MissingField(const std::string& field) {
                                                                        {"input", nullptr}}})}});
 }
 
+// FastAPI's 422 for a body that is not JSON (B's framework answers it before B's code runs).
+HttpResponse InvalidJson(const std::string& why) {
+    return HttpResponse::Json(
+        422, {{"detail", nlohmann::json::array({{{"type", "json_invalid"},
+                                                 {"loc", {"body", 0}},
+                                                 {"msg", "JSON decode error"},
+                                                 {"input", nlohmann::json::object()},
+                                                 {"ctx", {{"error", why}}}}})}});
+}
+
 // B's ValueError handler shape.
 HttpResponse BadRequest(const std::string& detail) {
     return HttpResponse::Json(400, {{"error", "Bad Request"}, {"detail", detail}});
@@ -23,6 +33,7 @@ HttpResponse BadRequest(const std::string& detail) {
 HttpResponse Liveness(ServerContext& ctx, const std::vector<std::uint8_t>& image) {
     auto result = ctx.engine->Analyze(image, AnalyzeOptions::PassiveOnly());
     if (!result) {
+        CountEngineError(ctx, result.error(), "image");
         const int status = HttpStatusFor(result.error().code);
         if (status == 400 || status == 415) return BadRequest(result.error().detail);
         return ErrorResponse(result.error());
@@ -53,7 +64,10 @@ HttpResponse Liveness(ServerContext& ctx, const std::vector<std::uint8_t>& image
 
 HttpResponse Blink(ServerContext& ctx, const std::vector<std::uint8_t>& video) {
     auto result = ctx.engine->AnalyzeBlinkVideo(video);
-    if (!result) return ErrorResponse(result.error());
+    if (!result) {
+        CountEngineError(ctx, result.error(), "video");
+        return ErrorResponse(result.error());
+    }
     ObserveStages(ctx, result->timings_ms);
     nlohmann::json full = BlinkAnalysisToJson(*result);
     full.erase("frames");  // per-frame detail stays in the CLI; the answer stays small
@@ -73,8 +87,12 @@ HttpResponse Blink(ServerContext& ctx, const std::vector<std::uint8_t>& video) {
 void AddSystemBRoutes(Router& router, ServerContext& ctx) {
     router.Add({"POST", "/liveness", "b_liveness", true, BodyClass::Json,
                 [&ctx](HttpRequest&& req, Reply reply) {
-                    auto j = ParseJsonObject(req.body);
+                    auto j = ParseJson(req.body);
                     if (!j) {
+                        reply(InvalidJson(j.error().detail));
+                        return;
+                    }
+                    if (!j->is_object()) {
                         reply(MissingField("image_base64"));
                         return;
                     }

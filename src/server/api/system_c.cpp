@@ -77,8 +77,11 @@ HttpResponse FailedToOpen() {
 HttpResponse Detect(ServerContext& ctx, const std::vector<std::uint8_t>& image) {
     auto a = ctx.engine->Analyze(image);
     if (!a) {
-        // C answers 200 "Failed to open file" for anything it cannot open; size caps stay 413.
-        return HttpStatusFor(a.error().code) == 413 ? ErrorResponse(a.error()) : FailedToOpen();
+        CountEngineError(ctx, a.error(), "image");
+        // C answers 200 "Failed to open file" for anything it cannot open; size caps (413) and
+        // the time budget (422) keep the native answer.
+        const int status = HttpStatusFor(a.error().code);
+        return status == 413 || status == 422 ? ErrorResponse(a.error()) : FailedToOpen();
     }
     ObserveStages(ctx, a->timings_ms);
     json faces = json::array();
