@@ -66,6 +66,36 @@ def b64_of(relative):
     return base64.b64encode(read_shared(relative)).decode("ascii")
 
 
+_KNOWN_SETTINGS = None
+
+
+def known_settings():
+    """The setting keys this binary accepts (the keys `liveproof serve --print-config` prints),
+    read once per process. Lets a suite pass a setting that is being added only when the binary
+    under test knows it (an unknown --set key stops the server from starting)."""
+    global _KNOWN_SETTINGS
+    if _KNOWN_SETTINGS is None:
+        if not os.access(BIN, os.X_OK):
+            return frozenset()
+        out = subprocess.run([BIN, "serve", "--print-config", "--models", MODELS],
+                             capture_output=True, timeout=60, check=True,
+                             env={k: v for k, v in os.environ.items()
+                                  if not k.startswith("LIVEPROOF_") and k not in _SCRUBBED_ENV})
+        _KNOWN_SETTINGS = frozenset(json.loads(out.stdout.decode("utf-8")))
+    return _KNOWN_SETTINGS
+
+
+def set_flags(settings, only_known=False):
+    """--set KEY=VALUE flags for a {key: value} dict; with only_known, keys the binary does not
+    know are left out (see known_settings)."""
+    flags = []
+    for key, value in settings.items():
+        if only_known and key not in known_settings():
+            continue
+        flags += ["--set", f"{key}={value}"]
+    return tuple(flags)
+
+
 def require_assets(*relatives):
     """Raises SkipTest unless the binary, the models and every named shared file exist."""
     if not os.access(BIN, os.X_OK):
@@ -260,6 +290,14 @@ class LiveproofServer:
         with self.connect(timeout) as s:
             s.sendall(data)
             return recv_all(s)
+
+    def rss_bytes(self):
+        """The server process's resident set size now (VmRSS of /proc/<pid>/status), in bytes."""
+        with open(f"/proc/{self.proc.pid}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024  # the kernel reports kB
+        raise RuntimeError(f"no VmRSS line for pid {self.proc.pid}")
 
     def is_healthy(self):
         try:
