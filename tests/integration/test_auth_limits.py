@@ -10,13 +10,17 @@ After every error case the server still answers GET /healthz.
 """
 
 import base64
+import os
+import shutil
 import http.client
 import socket
+import subprocess
+import tempfile
 import threading
 import time
 import unittest
 
-from server_harness import (T1, WOLF_VIDEO, LiveproofServer, ServerTestCase, b64_of,
+from server_harness import (BIN, MODELS, T1, WOLF_VIDEO, LiveproofServer, ServerTestCase, b64_of,
                             multipart_body, parse_raw_response, read_shared, recv_all,
                             require_assets)
 
@@ -363,27 +367,11 @@ class CorsAllowList(ServerTestCase):
         self.assertEqual(r.header("Access-Control-Allow-Origin"), self.ALLOWED)
 
 
-class GracefulShutdown(unittest.TestCase):
-    """SIGTERM while /active/blink runs: the request completes with 200 and the exit is 0."""
+class BlinkInFlight:
+    """Helpers: a /active/blink request running while the test signals the server."""
 
     def setUp(self):
         require_assets(WOLF_VIDEO)
-
-    def test_in_flight_request_completes_after_sigterm(self):
-        server = LiveproofServer().start()
-        try:
-            worker, result = self.start_blink(server)
-            self.assertTrue(self.wait_until_queued(server), "the blink job never started")
-            server.terminate()
-            worker.join(timeout=120)
-            self.assertFalse(worker.is_alive(), "the in-flight request never finished")
-            status, body = result["status"], result["body"]
-            self.assertEqual(status, 200, (result, server.log()))
-            self.assertIn(b'"active_passed":true', body)
-            self.assertEqual(server.wait_exit(), 0, server.log())
-            self.assert_refuses_connections(server)
-        finally:
-            server.stop()
 
     def start_blink(self, server):
         body, ctype = multipart_body({"video": ("v.mp4", read_shared(WOLF_VIDEO), "video/mp4")})
@@ -409,9 +397,133 @@ class GracefulShutdown(unittest.TestCase):
             time.sleep(0.05)
         return False
 
+
+class GracefulShutdown(BlinkInFlight, unittest.TestCase):
+    """SIGTERM while /active/blink runs: the request completes with 200 and the exit is 0."""
+
+    def test_in_flight_request_completes_after_sigterm(self):
+        server = LiveproofServer().start()
+        try:
+            worker, result = self.start_blink(server)
+            self.assertTrue(self.wait_until_queued(server), "the blink job never started")
+            server.terminate()
+            worker.join(timeout=120)
+            self.assertFalse(worker.is_alive(), "the in-flight request never finished")
+            status, body = result["status"], result["body"]
+            self.assertEqual(status, 200, (result, server.log()))
+            self.assertIn(b'"active_passed":true', body)
+            self.assertEqual(server.wait_exit(), 0, server.log())
+            self.assert_refuses_connections(server)
+        finally:
+            server.stop()
+
     def assert_refuses_connections(self, server):
         with self.assertRaises(OSError):
             socket.create_connection((server.host, server.port), timeout=2).close()
+
+
+class ShutdownGraceIsAHardLimit(BlinkInFlight, unittest.TestCase):
+    """With a grace period shorter than the request, SIGTERM ends the process on time and the
+    request in flight is answered 503 (it used to exit 13.7 s after a 3 s grace, unanswered)."""
+
+    GRACE_S = 1
+
+    def test_request_longer_than_the_grace_is_answered_503_and_the_process_exits_on_time(self):
+        server = LiveproofServer(["--set", f"shutdown_grace_seconds={self.GRACE_S}"]).start()
+        try:
+            worker, result = self.start_blink(server)
+            self.assertTrue(self.wait_until_queued(server), "the blink job never started")
+            start = time.monotonic()
+            server.terminate()
+            self.assertEqual(server.wait_exit(), 0, server.log())
+            took = time.monotonic() - start
+            worker.join(timeout=30)
+            self.assertFalse(worker.is_alive())
+            # Grace + the 0.3 s flush + 0.5 s for the workers, with room for a loaded machine.
+            self.assertLess(took, self.GRACE_S + 2.5, server.log())
+            self.assertEqual(result["status"], 503, (result, server.log()))
+            self.assertIn(b'"error":"shutting_down"', result["body"])
+        finally:
+            server.stop()
+
+
+class SettingsThatWouldStartABrokenServer(unittest.TestCase):
+    """Each refused at start-up with exit status 3 and the setting named, before listening."""
+
+    CASES = [
+        (["--set", "challenges=FOO"], {}, "challenges"),
+        (["--set", "challenges=,"], {}, "challenges"),
+        ([], {"API_KEY": " , "}, "API_KEY"),
+        ([], {"LIVEPROOF_API_KEYS": ","}, "LIVEPROOF_API_KEYS"),
+        (["--set", "port=0x50"], {}, "port"),
+        (["--port", "-1"], {}, "--port"),
+        (["--set", "licence_public_key=abc"], {}, "licence_public_key"),
+        (["--set", "max_connections_per_client=0"], {}, "max_connections_per_client"),
+    ]
+
+    def setUp(self):
+        require_assets()
+
+    def run_serve(self, args, env):
+        base = {k: v for k, v in os.environ.items()
+                if not k.startswith("LIVEPROOF_") and k not in ("API_KEY", "MODEL_PATH")}
+        base.update(env)
+        models = [] if "--models" in args else ["--models", MODELS]
+        return subprocess.run([BIN, "serve", "--host", "127.0.0.1", "--port", "0", *models,
+                               *args], env=base, capture_output=True, timeout=60,
+                              stdin=subprocess.DEVNULL)
+
+    def test_each_is_refused_with_exit_3_naming_the_setting(self):
+        for args, env, named in self.CASES:
+            with self.subTest(args=args, env=env):
+                p = self.run_serve(args, env)
+                out = (p.stdout + p.stderr).decode(errors="replace")
+                self.assertEqual(p.returncode, 3, out)
+                self.assertIn(named, out)
+                self.assertNotIn("listening", out)
+
+    def test_unreadable_model_folder_says_permission_denied(self):
+        with tempfile.TemporaryDirectory() as d:
+            os.chmod(d, 0)
+            args = ["--models", d]
+            if os.geteuid() == 0:
+                # root reads through permission bits: run the server as nobody (util-linux).
+                if not shutil.which("setpriv"):
+                    self.skipTest("running as root without setpriv")
+                p = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup",
+                                    "--clear-groups", BIN, "serve", "--port", "0", *args],
+                                   capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+            else:
+                p = self.run_serve(args, {})
+            out = (p.stdout + p.stderr).decode(errors="replace")
+            self.assertEqual(p.returncode, 3, out)
+            self.assertIn("Permission denied", out)
+            self.assertNotIn("missing", out)
+
+
+class LogsUnderAttack(ServerTestCase):
+    """A flood of identical client errors writes a few log lines per second, not one each."""
+
+    def test_a_flood_of_404s_is_rate_limited_in_the_log(self):
+        before = len(self.server.log().splitlines())
+        with self.server.connect() as s:
+            for _ in range(300):
+                s.sendall(b"GET /no-such-page HTTP/1.1\r\nHost: x\r\n\r\n")
+            s.settimeout(10)
+            got = b""
+            while got.count(b"HTTP/1.1 404") < 300:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                got += chunk
+        self.assertEqual(got.count(b"HTTP/1.1 404"), 300)
+        time.sleep(1.2)  # the next window lets one line through with the count of the rest
+        self.server.get("/no-such-page")
+        time.sleep(0.2)
+        lines = self.server.log().splitlines()[before:]
+        flood = [l for l in lines if "unmatched -> 404" in l]
+        self.assertLessEqual(len(flood), 15, "\n".join(lines[-20:]))
+        self.assertTrue(any("similar)" in l for l in flood), "\n".join(flood))
 
 
 if __name__ == "__main__":

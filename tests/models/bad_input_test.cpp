@@ -3,6 +3,7 @@
 // EXIF-rotated) still give one live face in the same place; and bad inputs leave it healthy.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -342,3 +343,63 @@ TEST_F(BadInputTest, ManyBadInputsInARowLeaveTheEngineAnalysingGoodImagesIdentic
 
 }  // namespace
 }  // namespace liveproof::test
+
+// --- Time budget (a legal 20 s 1080p clip held a worker 45 s) -----------------------------------
+
+namespace liveproof {
+namespace {
+
+std::unique_ptr<Engine> EngineWithBudgets(double image_s, double video_s) {
+    EngineOptions o;
+    o.model_dir = test::ModelDir().string();
+    o.workers = 1;
+    o.time_budget_seconds = image_s;
+    o.video_time_budget_seconds = video_s;
+    auto e = Engine::Create(o);
+    EXPECT_TRUE(e) << (e ? "" : e.error().detail);
+    return e ? std::move(*e) : nullptr;
+}
+
+TEST(TimeBudgetTest, VideoOverItsBudgetIsAbandonedWithTheFramesDone) {
+    LIVEPROOF_REQUIRE_MODELS();
+    const auto video = test::ReadBytes(test::SharedDir() / "data/video/wolf_live_blinks.mp4");
+    ASSERT_FALSE(video.empty());
+    // 0.5 s is a sixth of what the 130-frame clip needs here (~3 s).
+    auto engine = EngineWithBudgets(0, 0.5);
+    ASSERT_TRUE(engine);
+    const auto start = std::chrono::steady_clock::now();
+    auto r = engine->AnalyzeBlinkVideo(video);
+    const double took =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::TimeBudgetExceeded) << r.error().detail;
+    EXPECT_NE(r.error().detail.find("frames done"), std::string::npos) << r.error().detail;
+    // Abandoned within about one frame's work of the budget, not at the end of the clip.
+    EXPECT_LT(took, 2.0);
+    // Without a budget the same clip passes.
+    auto unbounded = EngineWithBudgets(0, 0);
+    ASSERT_TRUE(unbounded);
+    auto full = unbounded->AnalyzeBlinkVideo(video);
+    ASSERT_TRUE(full) << full.error().detail;
+    EXPECT_TRUE(full->passed) << full->reason;
+}
+
+TEST(TimeBudgetTest, ImageWhoseDecodeTakesLongerThanTheBudgetIsNotAnalysed) {
+    LIVEPROOF_REQUIRE_MODELS();
+    const auto t1 = test::ReadBytes(test::SharedDir() / "models/samples/image_T1.jpg");
+    ASSERT_FALSE(t1.empty());
+    // A budget far below any decode: the analysis is refused after the decode.
+    auto tiny = EngineWithBudgets(1e-6, 0);
+    ASSERT_TRUE(tiny);
+    auto r = tiny->Analyze(t1);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::TimeBudgetExceeded);
+    auto ample = EngineWithBudgets(2.0, 0);
+    ASSERT_TRUE(ample);
+    auto ok = ample->Analyze(t1);
+    ASSERT_TRUE(ok) << ok.error().detail;
+    EXPECT_EQ(ok->faces.size(), 1u);
+}
+
+}  // namespace
+}  // namespace liveproof

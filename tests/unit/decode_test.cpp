@@ -19,6 +19,7 @@
 
 #include "support/cmyk_jpeg.hpp"
 #include "support/media_fixtures.hpp"
+#include "support/progressive_jpeg.hpp"
 
 namespace liveproof::media {
 namespace {
@@ -402,6 +403,53 @@ TEST(DecodeTest, MalformedExifDecodesWithoutRotation) {
     ASSERT_TRUE(r) << r.error().detail;
     EXPECT_EQ(r->header.exif_orientation, 1);
     EXPECT_LT(MeanAbsDiff(r->bgr, card), 4.0);
+}
+
+}  // namespace
+}  // namespace liveproof::media
+
+// --- Progressive JPEG scan cap (a scan bomb held a worker 21 s) ---------------------------------
+
+namespace liveproof::media {
+namespace {
+
+TEST(DecodeScanCapTest, OrdinaryProgressiveJpegHasTenScansAndDecodes) {
+    const cv::Mat card = NoisyCard(96, 64);
+    const Bytes jpeg = test::EncodeProgressiveJpeg(card, /*many_scans=*/false);
+    EXPECT_EQ(CountJpegScans(jpeg, 1000), 10);
+    const cv::Mat decoded = MustDecode(jpeg, 96, 64, "progressive");
+    EXPECT_LT(MeanAbsDiff(decoded, card), 8.0);
+}
+
+TEST(DecodeScanCapTest, BaselineJpegHasOneScan) {
+    EXPECT_EQ(CountJpegScans(EncodeJpeg(NoisyCard(64, 48)), 1000), 1);
+}
+
+TEST(DecodeScanCapTest, JpegWithMoreScansThanTheCapIsImageTooLarge) {
+    const Bytes bomb = test::EncodeProgressiveJpeg(NoisyCard(64, 48), /*many_scans=*/true);
+    EXPECT_EQ(CountJpegScans(bomb, 1000), 190);
+    // The count stops at the cap: the walk costs one pass at most.
+    EXPECT_EQ(CountJpegScans(bomb, 65), 65);
+    ExpectError(DecodeImage(bomb, MediaLimits{}), ErrorCode::ImageTooLarge, "more than 64 scans",
+                "190-scan JPEG, default cap");
+    MediaLimits generous;
+    generous.max_jpeg_scans = 190;
+    auto decoded = DecodeImage(bomb, generous);
+    ASSERT_TRUE(decoded) << decoded.error().detail;
+    EXPECT_EQ(decoded->bgr.cols, 64);
+}
+
+TEST(DecodeScanCapTest, ScanCountOfTruncatedOrGarbageJpegNeverReadsPastTheEnd) {
+    const Bytes bomb = test::EncodeProgressiveJpeg(NoisyCard(64, 48), true);
+    for (std::size_t n = 0; n <= bomb.size(); n += 7) {
+        const int scans = CountJpegScans(Prefix(bomb, n), 1000);
+        EXPECT_GE(scans, 0);
+        EXPECT_LE(scans, 190);
+    }
+    std::mt19937 rng(3);
+    Bytes garbage = {0xFF, 0xD8};
+    for (int i = 0; i < 4096; ++i) garbage.push_back(static_cast<std::uint8_t>(rng()));
+    EXPECT_GE(CountJpegScans(garbage, 1000), 0);
 }
 
 }  // namespace

@@ -58,3 +58,74 @@ TEST(ServerConfig, StreamDetectorSideIsZeroOrAtLeast64) {
 
 }  // namespace
 }  // namespace liveproof::server
+
+namespace liveproof::server {
+namespace {
+
+TEST(ServerConfig, NumbersAreDecimalOnly) {
+    ServerConfig c;
+    // std::stod read "0x50" as 80: port=0x50 bound port 80.
+    for (const char* bad : {"0x50", " 80", "80 ", "+80", "8e1x", "0x1p3", ""}) {
+        EXPECT_FALSE(c.Set("port", bad)) << bad;
+    }
+    EXPECT_EQ(c.port, 8001);
+    EXPECT_TRUE(c.Set("port", "8080"));
+    EXPECT_EQ(c.port, 8080);
+    EXPECT_TRUE(c.Set("confidence_threshold", "0.5"));
+    EXPECT_TRUE(c.Set("confidence_threshold", "5e-1"));
+    EXPECT_FALSE(c.Set("confidence_threshold", "0x0.8p0"));
+}
+
+TEST(ServerConfig, KeyListOfOnlySeparatorsIsRefusedNotAuthOff) {
+    ::setenv("API_KEY", " , ", 1);
+    ServerConfig c;
+    auto r = c.ApplyEnvironment();
+    ::unsetenv("API_KEY");
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().detail.find("API_KEY"), std::string::npos) << r.error().detail;
+    EXPECT_NE(r.error().detail.find("only separators"), std::string::npos) << r.error().detail;
+    EXPECT_FALSE(c.Set("api_keys", ",,"));
+    EXPECT_TRUE(c.Set("api_keys", "key-one-123, key-two-456,"));
+    EXPECT_EQ(c.api_keys.size(), 2u);
+}
+
+TEST(ServerConfig, ChallengeListThatNamesNoValidChallengeDoesNotStart) {
+    for (const char* bad : {"FOO", "LEFT,FOO", ","}) {
+        ServerConfig c;
+        ASSERT_TRUE(c.Set("challenges", bad)) << bad;  // the list is judged as a whole
+        auto r = c.Finalize();
+        ASSERT_FALSE(r) << bad;
+        EXPECT_NE(r.error().detail.find("challenges"), std::string::npos) << r.error().detail;
+    }
+    ServerConfig ok;
+    ASSERT_TRUE(ok.Set("challenges", "LEFT,RIGHT,BLINK"));
+    EXPECT_TRUE(ok.Finalize());
+}
+
+TEST(ServerConfig, MalformedLicenceKeyDoesNotStart) {
+    ServerConfig c;
+    ASSERT_TRUE(c.Set("licence_public_key", "not-a-key"));
+    auto r = c.Finalize();
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().detail.find("licence_public_key"), std::string::npos);
+    // The detail does not echo the (secret-flagged) value.
+    EXPECT_EQ(r.error().detail.find("not-a-key"), std::string::npos);
+}
+
+TEST(ServerConfig, ConfigTextIsParsedBoundedAndErrorsNameTheSource) {
+    ServerConfig c;
+    EXPECT_TRUE(c.ApplyJsonText(R"({"port": 9000, "challenges": ["LEFT", "UP"]})", "cfg.json"));
+    EXPECT_EQ(c.port, 9000);
+    EXPECT_EQ(c.challenges, "LEFT,UP");
+    for (const char* bad :
+         {R"({"port": 1e400})", "[1]", "{", R"({"port": "0x50"})", R"({"nope": 1})"}) {
+        auto r = c.ApplyJsonText(bad, "cfg.json");
+        ASSERT_FALSE(r) << bad;
+        EXPECT_EQ(r.error().detail.rfind("cfg.json: ", 0), 0u) << r.error().detail;
+    }
+    const std::string deep = std::string(100, '[') + std::string(100, ']');
+    EXPECT_FALSE(c.ApplyJsonText(deep, "cfg.json"));
+}
+
+}  // namespace
+}  // namespace liveproof::server
