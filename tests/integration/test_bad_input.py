@@ -24,6 +24,7 @@ Sibling suites: test_bad_input_http.py (transport), test_bad_input_ws.py (WebSoc
 test_bad_input_pending.py (hardening being implemented). Each prints the number of cases it ran.
 """
 
+import atexit
 import base64
 import collections
 import json
@@ -641,9 +642,12 @@ _TMP = None
 
 
 def tmpdir():
+    """A temporary folder for this process's videos, removed at exit (every sibling suite that
+    makes videos imports this)."""
     global _TMP
     if _TMP is None:
         _TMP = tempfile.mkdtemp(prefix="liveproof-bad-input-")
+        atexit.register(shutil.rmtree, _TMP, True)
     return _TMP
 
 
@@ -1262,8 +1266,6 @@ class BadMediaCorpus(CorpusMixin, ServerTestCase):
 
 
 def tearDownModule():
-    if _TMP is not None:
-        shutil.rmtree(_TMP, ignore_errors=True)
     report_counts("test_bad_input", MAIN_GROUPS, minimum=100)
 
 
