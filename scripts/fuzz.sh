@@ -1,34 +1,72 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (clang, ASan + UBSan) and runs each for a bounded time.
+# Builds the libFuzzer targets of tests/fuzz (clang, ASan + UBSan, CMake -DLIVEPROOF_FUZZ=ON) and
+# runs each for a bounded time on its seeds and its saved regressions; fails on any crash, leak,
+# timeout or out-of-memory finding.
 # Usage: scripts/fuzz.sh [SECONDS_PER_TARGET=20] [OUT_DIR=build-fuzz]
+# Environment: FUZZ_TARGETS="json http_request" runs only those; FUZZ_JOBS build jobs (nproc).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-20}
 out=${2:-$root/build-fuzz}
 command -v clang++ >/dev/null || { echo "fuzz: clang++ not installed (apt-get install clang libclang-rt-14-dev)"; exit 77; }
+command -v clang >/dev/null || { echo "fuzz: clang not installed"; exit 77; }
+fuzz=$root/tests/fuzz
+all_targets=(json labels_csv licence config challenge ws_message json_bodies http_request
+             image_decode image_header base64 multipart)
+read -r -a targets <<<"${FUZZ_TARGETS:-${all_targets[*]}}"
+# Longest input per target: whole requests and images need more than the 4096 default.
+declare -A max_len=([http_request]=65536 [json_bodies]=65536 [image_decode]=65536
+                    [ws_message]=16384 [multipart]=16384)
+
+start=$SECONDS
 mkdir -p "$out"
-flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-       -I"$root/include" -I"$root/src")
-declare -A sources=(
-    [image_header]="src/media/image_header.cpp"
-    [base64]="src/media/base64.cpp"
-    [multipart]="src/server/multipart.cpp"
-)
-for name in image_header base64 multipart; do
-    bin=$out/fuzz_$name
-    srcs=("$root/tests/fuzz/fuzz_$name.cpp")
-    for s in ${sources[$name]}; do srcs+=("$root/$s"); done
-    clang++ "${flags[@]}" "${srcs[@]}" "$root/src/engine/error.cpp" -o "$bin"
-    corpus=$out/corpus_$name
-    mkdir -p "$corpus"
-    cp -n "$root/tests/fuzz/corpus/$name/"* "$corpus/" 2>/dev/null || true
-    echo "fuzz: $name for ${secs}s"
+if [ ! -f "$out/CMakeCache.txt" ]; then
+    generator=(); command -v ninja >/dev/null && generator=(-G Ninja)
+    # Debug: no NDEBUG, so assertions stay on; the fuzz flags add -O1.
+    CC=clang CXX=clang++ cmake -S "$root" -B "$out" "${generator[@]}" -DLIVEPROOF_FUZZ=ON \
+        -DCMAKE_BUILD_TYPE=Debug >"$out/configure.log" 2>&1 ||
+        { cat "$out/configure.log"; echo "fuzz: configure failed"; exit 1; }
+fi
+cmake --build "$out" --target liveproof_fuzzers -j "${FUZZ_JOBS:-$(nproc)}" >"$out/build.log" 2>&1 ||
+    { tail -50 "$out/build.log"; echo "fuzz: build failed, see $out/build.log"; exit 1; }
+echo "fuzz: build took $((SECONDS - start)) s"
+
+# Open findings (tests/fuzz/known_open.txt): skipped while fuzzing, their reproducers replayed.
+skip=$(awk '!/^#/ && NF {print $1}' "$fuzz/known_open.txt" | paste -sd, -)
+status=0
+while read -r id target file; do
+    [ -n "${id:-}" ] || continue
+    case "$id" in \#*) continue ;; esac
+    if "$out/tests/fuzz/fuzz_$target" "$fuzz/regressions/$target/$file" >"$out/open_$id.log" 2>&1; then
+        echo "fuzz: open finding $id no longer reproduces: delete its line in tests/fuzz/known_open.txt"
+        status=1
+    else
+        echo "fuzz: open finding $id still reproduces (skipped while fuzzing)"
+    fi
+done <"$fuzz/known_open.txt"
+
+for name in "${targets[@]}"; do
+    bin=$out/tests/fuzz/fuzz_$name
+    work=$out/corpus/$name
+    artifacts=$out/artifacts/$name
+    mkdir -p "$work" "$artifacts"
+    dirs=("$work" "$fuzz/corpus/$name")
+    [ -d "$fuzz/regressions/$name" ] && dirs+=("$fuzz/regressions/$name")
+    dict=(); [ -f "$fuzz/dict/$name.dict" ] && dict=(-dict="$fuzz/dict/$name.dict")
     log=$out/fuzz_$name.log
-    status=0
-    (cd "$out" && "$bin" -max_total_time="$secs" -max_len=4096 -timeout=5 -rss_limit_mb=1024 \
-        "$corpus" >"$log" 2>&1) || status=$?
-    grep -E "^#[0-9]+.*DONE|ERROR|SUMMARY|crash-" "$log" || true
-    # libFuzzer exits non-zero on a finding (the input is saved as $out/crash-*).
-    [ "$status" -eq 0 ] || { echo "fuzz: $name FAILED (status $status), see $log"; exit 1; }
+    rc=0
+    LIVEPROOF_FUZZ_SKIP=$skip "$bin" -max_total_time="$secs" -max_len="${max_len[$name]:-4096}" \
+        -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/" \
+        "${dict[@]}" "${dirs[@]}" >"$log" 2>&1 || rc=$?
+    execs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log")
+    rate=$(awk '/stat::average_exec_per_sec/ {print $2}' "$log")
+    echo "fuzz: $name: ${execs:-?} executions in ${secs}s (${rate:-?}/s)"
+    if [ "$rc" -ne 0 ]; then
+        grep -E "INVARIANT BROKEN|ERROR:|SUMMARY|runtime error|Test unit written" "$log" | head -20 || true
+        echo "fuzz: $name FAILED (status $rc), see $log and $artifacts"
+        status=1
+    fi
 done
-echo "fuzz: all targets clean"
+echo "fuzz: done in $((SECONDS - start)) s"
+[ "$status" -eq 0 ] && echo "fuzz: all targets clean"
+exit "$status"
