@@ -8,8 +8,10 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-20}
 out=${2:-$root/build-fuzz}
-command -v clang++ >/dev/null || { echo "fuzz: clang++ not installed (apt-get install clang libclang-rt-14-dev)"; exit 77; }
-command -v clang >/dev/null || { echo "fuzz: clang not installed"; exit 77; }
+if ! command -v clang >/dev/null || ! command -v clang++ >/dev/null; then
+    echo "fuzz: clang++ not installed (apt-get install clang libclang-rt-14-dev)"
+    exit 77
+fi
 fuzz=$root/tests/fuzz
 all_targets=(json labels_csv licence config challenge ws_message json_bodies http_request
              image_decode image_header base64 multipart)
@@ -27,7 +29,8 @@ if [ ! -f "$out/CMakeCache.txt" ]; then
         -DCMAKE_BUILD_TYPE=Debug >"$out/configure.log" 2>&1 ||
         { cat "$out/configure.log"; echo "fuzz: configure failed"; exit 1; }
 fi
-cmake --build "$out" --target liveproof_fuzzers -j "${FUZZ_JOBS:-$(nproc)}" >"$out/build.log" 2>&1 ||
+cmake --build "$out" --target liveproof_fuzzers -j "${FUZZ_JOBS:-$(nproc)}" \
+    >"$out/build.log" 2>&1 ||
     { tail -50 "$out/build.log"; echo "fuzz: build failed, see $out/build.log"; exit 1; }
 echo "fuzz: build took $((SECONDS - start)) s"
 
@@ -37,8 +40,10 @@ status=0
 while read -r id target file; do
     [ -n "${id:-}" ] || continue
     case "$id" in \#*) continue ;; esac
-    if "$out/tests/fuzz/fuzz_$target" "$fuzz/regressions/$target/$file" >"$out/open_$id.log" 2>&1; then
-        echo "fuzz: open finding $id no longer reproduces: delete its line in tests/fuzz/known_open.txt"
+    if "$out/tests/fuzz/fuzz_$target" "$fuzz/regressions/$target/$file" \
+        >"$out/open_$id.log" 2>&1; then
+        echo "fuzz: open finding $id no longer reproduces:" \
+             "delete its line in tests/fuzz/known_open.txt"
         status=1
     else
         echo "fuzz: open finding $id still reproduces (skipped while fuzzing)"
@@ -62,7 +67,8 @@ for name in "${targets[@]}"; do
     rate=$(awk '/stat::average_exec_per_sec/ {print $2}' "$log")
     echo "fuzz: $name: ${execs:-?} executions in ${secs}s (${rate:-?}/s)"
     if [ "$rc" -ne 0 ]; then
-        grep -E "INVARIANT BROKEN|ERROR:|SUMMARY|runtime error|Test unit written" "$log" | head -20 || true
+        grep -E "INVARIANT BROKEN|ERROR:|SUMMARY|runtime error|Test unit written" "$log" |
+            head -20 || true
         echo "fuzz: $name FAILED (status $rc), see $log and $artifacts"
         status=1
     fi

@@ -166,7 +166,8 @@ def main():
         [b"T" + frame.encode(), b"T" + json.dumps({"frame": "data:image/jpeg;base64," +
                                                   small_b64}).encode(), b"K"]))
     write("ws_message", "errors", b"\x01" + b"\0".join(
-        [b"T{}", b"T[1]", b"T{\"frame\": 5}", b"T{\"frame\": \"@@@\"}", b"T{\"frame\": \"aGVsbG8=\"}",
+        [b"T{}", b"T[1]", b"T{\"frame\": 5}", b"T{\"frame\": \"@@@\"}",
+         b"T{\"frame\": \"aGVsbG8=\"}",
          b"Tnot json", b"B", b"T" + frame.encode(), b"K", b"C", b"T{}"]))
     write("ws_message", "mirrored", b"\x02T" + frame.encode())
 
