@@ -153,10 +153,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 if ((name == "API_KEY" || name == "LIVEPROOF_API_KEYS") && !Blank(value))
                     api_key_given = true;
             }
+            const bool had_keys = !c.api_keys.empty();
             if (auto r = c.ApplyEnvironment(); !r) {
                 ok = false;
-            } else if (api_key_given && c.api_keys.empty()) {
-                Fail("environment", "a non-blank key variable switched authentication off");
+            } else if ((api_key_given || had_keys) && c.api_keys.empty() &&
+                       !liveproof::fuzz::SkipOpenFinding("api_keys_blank_env")) {
+                // An empty variable counts as unset; one of blanks must not switch auth off
+                // either (open finding api_keys_blank_env).
+                Fail("environment", "a blank key variable switched authentication off");
             }
             for (const auto& n : set_env) unsetenv(n.c_str());
             set_env.clear();
