@@ -113,10 +113,13 @@ struct BlinkOptions {
     float close_threshold = 0.60f;  ///< mean eye closed score that starts a blink
     float open_threshold = 0.35f;   ///< mean closed score below which the eyes count as open again
     int max_closed_frames = 15;     ///< a longer closure is not a blink (eyes shut, not blinking)
-    int antispoof_every = 6;        ///< run the passive ensemble on every Nth face frame
-    int min_face_frames = 5;        ///< fewer usable frames -> fail
-    float max_track_jump = 0.5f;    ///< face centre jump between frames, in eye distances
-    int max_track_breaks = 0;       ///< more jumps than this -> not one consistent face
+    /// How far the closed score must rise above the most open level before it (the weakest real
+    /// blink of the shared clip rises 0.70; a still photo's codec flicker 0.28).
+    float min_depth = 0.45f;
+    int antispoof_every = 6;      ///< run the passive ensemble on every Nth face frame
+    int min_face_frames = 5;      ///< fewer usable frames -> fail
+    float max_track_jump = 0.5f;  ///< face centre jump between frames, in eye distances
+    int max_track_breaks = 0;     ///< more jumps than this -> not one consistent face
 };
 
 }  // namespace liveproof

@@ -29,29 +29,20 @@ std::size_t JpegFirstScan(std::span<const std::uint8_t> b) {
     return b.size();
 }
 
-// A JPEG cut short loses its EOI marker; libjpeg would otherwise pad the missing rows grey
-// and report success. Trailing bytes after EOI are legal, so search the tail, not the last 2;
-// only after the first scan, so that a thumbnail's EOI in the EXIF segment does not count.
-bool JpegHasEndMarker(std::span<const std::uint8_t> b) {
-    const std::size_t window = 64 * 1024;
-    const std::size_t start =
-        std::max(JpegFirstScan(b), b.size() > window ? b.size() - window : std::size_t{0});
-    for (std::size_t i = b.size(); i-- > start + 1;) {
-        if (b[i - 1] == 0xFF && b[i] == 0xD9) return true;
-    }
-    return false;
-}
-
 }  // namespace
 
-int CountJpegScans(std::span<const std::uint8_t> b, int stop_after) {
-    int scans = 0;
+JpegScanWalk WalkJpegScans(std::span<const std::uint8_t> b, int stop_after) {
+    JpegScanWalk walk;
     std::size_t pos = JpegFirstScan(b);
-    while (pos + 4 <= b.size() && scans < stop_after) {
+    while (pos + 2 <= b.size() && walk.scans < stop_after) {
         // At a marker (FF xx). SOS and every other segment with a length: skip the segment.
         const std::uint8_t marker = b[pos + 1];
-        if (marker == 0xD9) break;  // EOI
-        if (marker == 0xDA) ++scans;
+        if (marker == 0xD9) {  // EOI; what follows it (trailers, appended data) is not read
+            walk.ended = true;
+            break;
+        }
+        if (pos + 4 > b.size()) break;
+        if (marker == 0xDA) ++walk.scans;
         pos += 2 + ((std::size_t{b[pos + 2]} << 8) | b[pos + 3]);
         if (marker != 0xDA) {
             // Between scans (DHT, DQT, DRI, COM, APPn): the next marker follows the segment.
@@ -70,7 +61,11 @@ int CountJpegScans(std::span<const std::uint8_t> b, int stop_after) {
             }
         }
     }
-    return scans;
+    return walk;
+}
+
+int CountJpegScans(std::span<const std::uint8_t> b, int stop_after) {
+    return WalkJpegScans(b, stop_after).scans;
 }
 
 cv::Mat ApplyExifOrientation(const cv::Mat& image, int orientation) {
@@ -124,15 +119,20 @@ Expected<DecodedImage> DecodeImage(std::span<const std::uint8_t> bytes, const Me
                              std::to_string(limits.max_image_pixels) + " pixels and " +
                              std::to_string(limits.max_image_side) + " per side");
     }
-    if (header->format == ImageFormat::Jpeg && !JpegHasEndMarker(bytes)) {
-        return MakeError(ErrorCode::CorruptImage, "JPEG is truncated (no end-of-image marker)");
-    }
-    if (header->format == ImageFormat::Jpeg &&
-        CountJpegScans(bytes, limits.max_jpeg_scans + 1) > limits.max_jpeg_scans) {
-        return MakeError(ErrorCode::ImageTooLarge,
-                         "JPEG has more than " + std::to_string(limits.max_jpeg_scans) +
-                             " scans (progressive JPEGs have about 10); the cap is "
-                             "max_jpeg_scans");
+    if (header->format == ImageFormat::Jpeg) {
+        // One pass over the segments: a scan bomb is refused before decoding, and a JPEG cut
+        // short (no EOI marker where its scans end) is refused because libjpeg would pad the
+        // missing rows grey and report success.
+        const JpegScanWalk walk = WalkJpegScans(bytes, limits.max_jpeg_scans + 1);
+        if (walk.scans > limits.max_jpeg_scans) {
+            return MakeError(ErrorCode::ImageTooLarge,
+                             "JPEG has more than " + std::to_string(limits.max_jpeg_scans) +
+                                 " scans (progressive JPEGs have about 10); the cap is "
+                                 "max_jpeg_scans");
+        }
+        if (!walk.ended) {
+            return MakeError(ErrorCode::CorruptImage, "JPEG is truncated (no end-of-image marker)");
+        }
     }
     cv::Mat decoded;
     try {

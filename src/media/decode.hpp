@@ -22,9 +22,19 @@ struct DecodedImage {
 /// with more than limits.max_jpeg_scans scans as ImageTooLarge.
 Expected<DecodedImage> DecodeImage(std::span<const std::uint8_t> bytes, const MediaLimits& limits);
 
-/// @brief The number of scans (SOS segments) of a JPEG, counting at most @p stop_after (the walk
-/// stops there, so a scan bomb costs one pass over its bytes at most). Walks segment lengths and
-/// entropy-coded data; malformed input gives a count the decoder then rejects anyway.
+/// @brief What a walk over a JPEG's scans found.
+struct JpegScanWalk {
+    int scans = 0;       ///< SOS segments seen
+    bool ended = false;  ///< the EOI marker was reached where the segments end
+};
+
+/// @brief Walks a JPEG from its first scan over segment lengths and entropy-coded data, counting
+/// scans (SOS) up to @p stop_after (the walk stops there: a scan bomb costs one pass at most)
+/// and stopping at EOI; bytes after EOI (trailers, appended data) are not read. Malformed input
+/// gives a result the decoder then rejects anyway.
+JpegScanWalk WalkJpegScans(std::span<const std::uint8_t> bytes, int stop_after);
+
+/// @brief WalkJpegScans(bytes, stop_after).scans.
 int CountJpegScans(std::span<const std::uint8_t> bytes, int stop_after);
 
 /// @brief Applies an EXIF orientation (1..8) so that the image is upright.

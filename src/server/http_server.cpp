@@ -20,6 +20,7 @@
 #include <unordered_map>
 
 #include "common/json_text.hpp"
+#include "media/base64.hpp"
 #include "server/request_target.hpp"
 #include "server/ws_challenge.hpp"
 
@@ -392,6 +393,9 @@ class Session : public std::enable_shared_from_this<Session> {
             r.headers.emplace_back("Retry-After", "1");
             return Write(std::move(r), false, false);
         }
+        if (auto bad = FramingError(req)) {
+            return Write(HttpResponse::Error(400, "bad_request", *bad), false, false);
+        }
         const std::size_t limit =
             server_.router.BodyLimit(std::string(req.method_string()), probe.path);
         if (parser_->content_length() && *parser_->content_length() > limit) {
@@ -432,6 +436,25 @@ class Session : public std::enable_shared_from_this<Session> {
                 });
         }
         ReadBody();
+    }
+
+    // Requests whose framing or target is ambiguous (RFC 9112 §3.2, §6.1, §6.3): answering them
+    // would let a proxy and this server disagree on where a request ends (request smuggling:
+    // a "Transfer-Encoding: gzip" body used to be read as a second request).
+    static std::optional<std::string> FramingError(const http::request<http::string_body>& req) {
+        const auto te = req.count(http::field::transfer_encoding);
+        if (te > 0) {
+            if (te > 1 || !beast::iequals(req[http::field::transfer_encoding], "chunked")) {
+                return "Transfer-Encoding other than a single 'chunked' is not supported";
+            }
+            if (req.count(http::field::content_length) > 0) {
+                return "Transfer-Encoding and Content-Length together are ambiguous";
+            }
+        }
+        const auto hosts = req.count(http::field::host);
+        if (hosts > 1) return "more than one Host header";
+        if (hosts == 0 && req.version() >= 11) return "an HTTP/1.1 request needs a Host header";
+        return std::nullopt;
     }
 
     static bool IsHealthCheck(http::verb method, const std::string& path) {
@@ -518,6 +541,11 @@ class Session : public std::enable_shared_from_this<Session> {
             Write(HttpResponse::Error(status, code, detail), false, false);
         };
         if (req.path != "/ws") return refuse(404, "not_found", "WebSocket endpoint is /ws");
+        // RFC 6455 §4.2.1: the key is the base64 of 16 random bytes.
+        const auto key_bytes = media::DecodeBase64(req.Header("sec-websocket-key"), 64);
+        if (!key_bytes || key_bytes->size() != 16) {
+            return refuse(400, "bad_request", "Sec-WebSocket-Key must be the base64 of 16 bytes");
+        }
         if (!c.api_keys.empty()) {
             // As for HTTP routes (X-API-KEY or Bearer); browsers cannot set headers on a
             // WebSocket, so the key may also come as ?api_key=.

@@ -10,6 +10,27 @@
 namespace liveproof::vision {
 namespace {
 
+// A box whose pixels hardly vary holds no face: YuNet finds a "face" (score 0.89) in a plain
+// black image, and the passive path (no mesh, so no presence check) scored it. Grey standard
+// deviation in 0..255; a real face, even dark or blurred, has far more than this.
+constexpr double kMinFaceContrast = 3.0;
+
+// Judged on the detector's own (downscaled) input: boxes are in full-image pixels, sx and sy
+// are full-image pixels per input pixel.
+void DropFlatBoxes(const cv::Mat& small, float sx, float sy, std::vector<Detection>& faces) {
+    const cv::Rect2f image(0, 0, static_cast<float>(small.cols), static_cast<float>(small.rows));
+    std::erase_if(faces, [&](const Detection& d) {
+        const cv::Rect2f scaled(d.box.x / sx, d.box.y / sy, d.box.width / sx, d.box.height / sy);
+        const cv::Rect box(scaled & image);
+        if (box.width <= 0 || box.height <= 0) return true;
+        cv::Mat grey;
+        cv::cvtColor(small(box), grey, cv::COLOR_BGR2GRAY);
+        cv::Scalar mean, stddev;
+        cv::meanStdDev(grey, mean, stddev);
+        return stddev[0] < kMinFaceContrast;
+    });
+}
+
 void SortLargestFirst(std::vector<Detection>& faces) {
     std::stable_sort(faces.begin(), faces.end(), [](const Detection& a, const Detection& b) {
         return a.box.area() > b.box.area();
@@ -53,6 +74,7 @@ class YuNetDetector final : public FaceDetector {
             }
             faces.push_back(d);
         }
+        DropFlatBoxes(small, sx, sy, faces);
         SortLargestFirst(faces);
         return faces;
     }
@@ -99,6 +121,7 @@ class HaarDetector final : public FaceDetector {
             d.has_keypoints = false;
             faces.push_back(d);
         }
+        DropFlatBoxes(small, sx, sy, faces);
         SortLargestFirst(faces);
         return faces;
     }

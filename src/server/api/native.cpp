@@ -1,5 +1,8 @@
 // Native POST /v1/analyze: the engine's full analysis object (the same as `liveproof analyze
 // --json`).
+#include <algorithm>
+#include <cctype>
+
 #include "engine/result_json.hpp"
 #include "server/api/api_common.hpp"
 #include "server/api/routes.hpp"
@@ -16,7 +19,10 @@ bool Flag(const HttpRequest& req, const std::string& name) {
 // The image from a raw body, a multipart upload or a base64 JSON body.
 Expected<std::vector<std::uint8_t>> ImageFromRequest(const HttpRequest& req,
                                                      const ServerConfig& c) {
-    const std::string_view type = req.Header("content-type");
+    // Media types are case-insensitive (RFC 9110 §8.3.1): Application/JSON is JSON.
+    std::string type(req.Header("content-type"));
+    std::transform(type.begin(), type.end(), type.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
     if (type.rfind("multipart/", 0) == 0) return MultipartField(req, {"file", "image"});
     if (type.rfind("application/json", 0) == 0) {
         auto j = ParseJsonObject(req.body);
