@@ -63,5 +63,19 @@ TEST(FindBlinks, EmptyAndFacelessSeriesGiveNoBlink) {
     EXPECT_TRUE(FindBlinks(Series({-1, -1, -1}), BlinkOptions{}).empty());
 }
 
+TEST(FindBlinks, ShallowSwingsAboveAHalfClosedOpenLevelAreNotBlinks) {
+    // A still photo as MPEG-4: key frames read 0.33 closed, the frames between 0.61 (the
+    // measured pattern that passed /active/blink): thresholds crossed, depth 0.28 < 0.45.
+    const auto flicker = FindBlinks(
+        Series({0.33f, 0.61f, 0.61f, 0.33f, 0.61f, 0.61f, 0.33f, 0.61f, 0.33f}), BlinkOptions{});
+    EXPECT_TRUE(flicker.empty());
+    // The same person really blinking from that open level: deep enough.
+    const auto real = FindBlinks(Series({0.33f, 0.33f, 0.95f, 1.0f, 0.33f}), BlinkOptions{});
+    ASSERT_EQ(real.size(), 1u);
+    EXPECT_EQ(real[0].start_frame, 2);
+    // The weakest blink of the shared clip (open 0.0, peak 0.70) stays a blink.
+    EXPECT_EQ(FindBlinks(Series({0, 0, 0.70f, 0.66f, 0.18f, 0}), BlinkOptions{}).size(), 1u);
+}
+
 }  // namespace
 }  // namespace liveproof::engine
