@@ -7,6 +7,7 @@
 
 #include "cli_common.hpp"
 #include "commands.hpp"
+#include "common/json_text.hpp"
 #include "server/api/routes.hpp"
 #include "server/http_server.hpp"
 #include "server/licence.hpp"
@@ -96,7 +97,7 @@ int Serve(const ServeFlags& flags) {
     }
     if (auto r = cfg.Finalize(); !r) return fail(r.error().detail);
     if (flags.print_config) {
-        std::cout << cfg.ToJson().dump(2) << "\n";
+        std::cout << ToJsonText(cfg.ToJson(), 2) << "\n";
         return 0;
     }
     spdlog::set_level(spdlog::level::from_str(cfg.log_level));

@@ -55,6 +55,11 @@ std::size_t Utf8SequenceLength(std::string_view text, std::size_t i) {
 }  // namespace
 
 Expected<nlohmann::json> ParseJson(std::string_view text, int max_depth) {
+    // nlohmann's lexer takes a NUL byte for the end of the input, so "{}\0anything" would parse
+    // as {} with the rest unchecked; JSON text cannot hold a raw NUL (strings escape it).
+    if (const auto nul = text.find('\0'); nul != std::string_view::npos) {
+        return Invalid("not valid JSON (a NUL byte at byte " + std::to_string(nul) + ")");
+    }
     try {
         return nlohmann::json::parse(
             text.begin(), text.end(),

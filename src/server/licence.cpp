@@ -65,6 +65,8 @@ LicenceStatus VerifyLicence(const std::string& public_key_b64, const std::string
     if (!j) return LicenceStatus::Invalid;
     try {
         if (j->at("machine_code").get<std::string>() != machine_code) return LicenceStatus::Invalid;
+        // An integer only: converting a float such as 1e30 to int64 is undefined behaviour.
+        if (!j->at("expires").is_number_integer()) return LicenceStatus::Invalid;
         if (j->at("expires").get<std::int64_t>() < static_cast<std::int64_t>(now)) {
             return LicenceStatus::Expired;
         }

@@ -211,6 +211,9 @@ const std::map<std::string, Setting>& Table() {
     return table;
 }
 
+// Empty or only blanks: an environment variable like that counts as unset.
+bool Blank(std::string_view v) { return v.find_first_not_of(" \t\r\n") == std::string_view::npos; }
+
 std::string Upper(std::string s) {
     std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
     return s;
@@ -274,7 +277,7 @@ Expected<void> ServerConfig::ApplyEnvironment() {
         const std::string name = "LIVEPROOF_" + Upper(key);
         // An empty variable counts as unset, as for the seeds' variables above: an empty
         // LIVEPROOF_API_KEYS must not silently switch authentication off.
-        if (const char* v = std::getenv(name.c_str()); v && *v) {
+        if (const char* v = std::getenv(name.c_str()); v && !Blank(v)) {
             auto r = Set(key, v);
             if (!r) return MakeError(ErrorCode::InvalidArgument, name + ": " + r.error().detail);
         }

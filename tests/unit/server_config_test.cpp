@@ -6,6 +6,8 @@
 
 #include <cstdlib>
 
+#include "common/json_text.hpp"
+
 namespace liveproof::server {
 namespace {
 
@@ -125,6 +127,33 @@ TEST(ServerConfig, ConfigTextIsParsedBoundedAndErrorsNameTheSource) {
     }
     const std::string deep = std::string(100, '[') + std::string(100, ']');
     EXPECT_FALSE(c.ApplyJsonText(deep, "cfg.json"));
+}
+
+}  // namespace
+}  // namespace liveproof::server
+
+namespace liveproof::server {
+namespace {
+
+TEST(ServerConfig, BlankLiveproofVariableCountsAsUnset) {
+    // Found by fuzz_config: a blank LIVEPROOF_API_KEYS used to replace API_KEY's keys with none.
+    ::setenv("API_KEY", "seed-key-123456", 1);
+    ::setenv("LIVEPROOF_API_KEYS", "  \t", 1);
+    ServerConfig c;
+    auto r = c.ApplyEnvironment();
+    ::unsetenv("API_KEY");
+    ::unsetenv("LIVEPROOF_API_KEYS");
+    ASSERT_TRUE(r) << r.error().detail;
+    EXPECT_EQ(c.api_keys, (std::vector<std::string>{"seed-key-123456"}));
+}
+
+TEST(ServerConfig, SettingsThatAreNotUtf8StillPrint) {
+    // Found by fuzz_config: --print-config aborted on such a value.
+    ServerConfig c;
+    ASSERT_TRUE(c.Set("web_root", "/srv/\xff\xfe"));
+    const std::string text = ToJsonText(c.ToJson(), 2);
+    EXPECT_TRUE(IsValidUtf8(text));
+    EXPECT_NE(text.find("web_root"), std::string::npos);
 }
 
 }  // namespace
