@@ -267,7 +267,9 @@ Expected<void> ServerConfig::ApplyEnvironment() {
     if (const char* v = std::getenv("MODEL_PATH"); v && *v) {
         // System B's MODEL_PATH names a model file; ours is a folder: accept either.
         std::filesystem::path p(v);
-        model_dir = std::filesystem::is_regular_file(p) ? p.parent_path().string() : p.string();
+        // The error_code overload: a name the file system refuses (too long) must not throw.
+        std::error_code ec;
+        model_dir = std::filesystem::is_regular_file(p, ec) ? p.parent_path().string() : p.string();
     }
     if (const char* v = std::getenv("CONFIDENCE_THRESHOLD"); v && *v) {
         auto r = Set("confidence_threshold", v);
