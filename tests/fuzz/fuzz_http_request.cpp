@@ -1,6 +1,9 @@
 // libFuzzer target: whole HTTP requests as bytes through Beast's parser under the server's limits,
 // the request assembly of http_server.cpp, then the real router and every handler, up to (not
 // including) inference; each answer is serialised as the transport would and parsed back.
+// Boost's asserts go to boost::assertion_failed below (this target is built without NDEBUG).
+#define BOOST_ENABLE_ASSERT_HANDLER
+
 #include <algorithm>
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/core.hpp>
@@ -18,6 +21,27 @@
 
 #include "fuzz_support.hpp"
 #include "server/request_target.hpp"
+
+namespace boost {
+
+// Beast 1.74 asserts n >= 5 in basic_parser::parse_chunk_header, but a final chunk that is the
+// first chunk ("0\r\n", then "\r" in a later packet) reaches it with 4 bytes; the code after
+// the assert handles that (need_more). Fixed upstream (boostorg/beast#2861); release builds
+// compile the assert out. Every other Boost assertion is a finding.
+void assertion_failed(char const* expr, char const* function, char const* file, long line) {
+    if (std::string_view(expr) == "n >= 5" && std::string_view(file).ends_with("basic_parser.ipp"))
+        return;
+    liveproof::fuzz::Fail("Boost assertion", std::string(expr) + " in " + function + " at " + file +
+                                                 ":" + std::to_string(line));
+}
+
+void assertion_failed_msg(char const* expr, char const* msg, char const* function, char const* file,
+                          long line) {
+    assertion_failed(expr, function, file, line);
+    (void)msg;
+}
+
+}  // namespace boost
 
 namespace {
 
