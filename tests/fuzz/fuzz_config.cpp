@@ -155,10 +155,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             const bool had_keys = !c.api_keys.empty();
             if (auto r = c.ApplyEnvironment(); !r) {
                 ok = false;
-            } else if ((api_key_given || had_keys) && c.api_keys.empty() &&
-                       !liveproof::fuzz::SkipOpenFinding("api_keys_blank_env")) {
-                // An empty variable counts as unset; one of blanks must not switch auth off
-                // either (open finding api_keys_blank_env).
+            } else if ((api_key_given || had_keys) && c.api_keys.empty()) {
+                // An empty variable counts as unset, and so does one of blanks
+                // (api_keys_blank_env, fixed): keys given elsewhere stay on.
                 Fail("environment", "a blank key variable switched authentication off");
             }
             for (const auto& n : set_env) unsetenv(n.c_str());
