@@ -10,6 +10,8 @@
 #include <opencv2/core.hpp>
 #include <vector>
 
+#include "support/jpeg_writer.hpp"
+
 namespace liveproof::test {
 
 /// @brief Encodes a BGR image as a 4-component CMYK JPEG in the Adobe convention that
@@ -17,13 +19,8 @@ namespace liveproof::test {
 /// K = 255 - max(R,G,B), the colour inks scaled so that R = C*K/255 on decoding.
 inline std::vector<std::uint8_t> EncodeCmykJpeg(const cv::Mat& bgr, int quality = 95) {
     CV_Assert(bgr.type() == CV_8UC3);
-    jpeg_compress_struct cinfo{};
-    jpeg_error_mgr jerr{};
-    cinfo.err = jpeg_std_error(&jerr);
-    jpeg_create_compress(&cinfo);
-    unsigned char* buffer = nullptr;
-    unsigned long size = 0;  // NOLINT(runtime/int): libjpeg's type
-    jpeg_mem_dest(&cinfo, &buffer, &size);
+    MemoryJpegWriter writer;
+    jpeg_compress_struct& cinfo = writer.info();
     cinfo.image_width = static_cast<JDIMENSION>(bgr.cols);
     cinfo.image_height = static_cast<JDIMENSION>(bgr.rows);
     cinfo.input_components = 4;
@@ -48,11 +45,7 @@ inline std::vector<std::uint8_t> EncodeCmykJpeg(const cv::Mat& bgr, int quality 
         JSAMPROW rows[1] = {row.data()};
         jpeg_write_scanlines(&cinfo, rows, 1);
     }
-    jpeg_finish_compress(&cinfo);
-    std::vector<std::uint8_t> out(buffer, buffer + size);
-    jpeg_destroy_compress(&cinfo);
-    std::free(buffer);
-    return out;
+    return writer.Finish();
 }
 
 /// @brief Number of components in the first SOF of a JPEG (0 if none is found).

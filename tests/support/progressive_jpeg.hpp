@@ -8,6 +8,8 @@
 #include <opencv2/core.hpp>
 #include <vector>
 
+#include "support/jpeg_writer.hpp"
+
 namespace liveproof::test {
 
 /// @brief Encodes a BGR image as a progressive JPEG. With many_scans false, libjpeg's standard
@@ -16,13 +18,8 @@ namespace liveproof::test {
 /// component in a scan of its own (spectral selection Ss = Se) - the shape of a scan bomb.
 inline std::vector<std::uint8_t> EncodeProgressiveJpeg(const cv::Mat& bgr, bool many_scans) {
     CV_Assert(bgr.type() == CV_8UC3);
-    jpeg_compress_struct cinfo{};
-    jpeg_error_mgr jerr{};
-    cinfo.err = jpeg_std_error(&jerr);
-    jpeg_create_compress(&cinfo);
-    unsigned char* buffer = nullptr;
-    unsigned long size = 0;  // NOLINT(runtime/int): libjpeg's type
-    jpeg_mem_dest(&cinfo, &buffer, &size);
+    MemoryJpegWriter writer;
+    jpeg_compress_struct& cinfo = writer.info();
     cinfo.image_width = static_cast<JDIMENSION>(bgr.cols);
     cinfo.image_height = static_cast<JDIMENSION>(bgr.rows);
     cinfo.input_components = 3;
@@ -56,11 +53,7 @@ inline std::vector<std::uint8_t> EncodeProgressiveJpeg(const cv::Mat& bgr, bool 
             const_cast<JSAMPLE*>(bgr.ptr<JSAMPLE>(static_cast<int>(cinfo.next_scanline)))};
         jpeg_write_scanlines(&cinfo, rows, 1);
     }
-    jpeg_finish_compress(&cinfo);
-    std::vector<std::uint8_t> out(buffer, buffer + size);
-    jpeg_destroy_compress(&cinfo);
-    std::free(buffer);
-    return out;
+    return writer.Finish();
 }
 
 }  // namespace liveproof::test
