@@ -3,7 +3,9 @@
 # runs each for a bounded time on its seeds and its saved regressions; fails on any crash, leak,
 # timeout or out-of-memory finding.
 # Usage: scripts/fuzz.sh [SECONDS_PER_TARGET=20] [OUT_DIR=build-fuzz]
-# Environment: FUZZ_TARGETS="json http_request" runs only those; FUZZ_JOBS build jobs (nproc).
+# Environment: FUZZ_TARGETS="json http_request" runs only those; FUZZ_JOBS build jobs (nproc);
+# FUZZ_RUNS=N also stops each target after N executions (the long runs: FUZZ_RUNS=10000000 with
+# 3600 seconds, "10 million executions or an hour").
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-20}
@@ -60,12 +62,14 @@ for name in "${targets[@]}"; do
     dict=(); [ -f "$fuzz/dict/$name.dict" ] && dict=(-dict="$fuzz/dict/$name.dict")
     log=$out/fuzz_$name.log
     rc=0
-    LIVEPROOF_FUZZ_SKIP=$skip "$bin" -max_total_time="$secs" -max_len="${max_len[$name]:-4096}" \
-        -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/" \
-        "${dict[@]}" "${dirs[@]}" >"$log" 2>&1 || rc=$?
+    runs=(); [ -n "${FUZZ_RUNS:-}" ] && runs=(-runs="$FUZZ_RUNS")
+    LIVEPROOF_FUZZ_SKIP=$skip "$bin" -max_total_time="$secs" "${runs[@]}" \
+        -max_len="${max_len[$name]:-4096}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        -artifact_prefix="$artifacts/" "${dict[@]}" "${dirs[@]}" >"$log" 2>&1 || rc=$?
     execs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log")
     rate=$(awk '/stat::average_exec_per_sec/ {print $2}' "$log")
-    echo "fuzz: $name: ${execs:-?} executions in ${secs}s (${rate:-?}/s)"
+    took=$(awk '/Done [0-9]+ runs in/ {print $(NF-1)}' "$log")
+    echo "fuzz: $name: ${execs:-?} executions in ${took:-$secs} s (${rate:-?}/s)"
     if [ "$rc" -ne 0 ]; then
         grep -E "INVARIANT BROKEN|ERROR:|SUMMARY|runtime error|Test unit written" "$log" |
             head -20 || true
