@@ -1,6 +1,7 @@
 // The public C++ entry point: create once, analyse images and videos from many threads.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -10,6 +11,37 @@
 #include "liveproof/types.hpp"
 
 namespace liveproof {
+
+class Engine;
+
+/// @brief WHAT THIS OBJECT REPRESENTS: one blink-video analysis that runs in slices, so that a
+/// caller can give the thread back between slices (the server never holds a worker for a whole
+/// clip). Made by Engine::StartBlinkVideo; holds its own copy of the video.
+///
+/// THREAD SAFETY: one thread at a time (successive Steps may run on different threads). The
+/// Engine must outlive the job.
+class BlinkVideoJob {
+  public:
+    ~BlinkVideoJob();
+    BlinkVideoJob(const BlinkVideoJob&) = delete;
+    BlinkVideoJob& operator=(const BlinkVideoJob&) = delete;
+
+    /// @brief Analyses frames until the video ends or @p until has passed (one frame at least).
+    /// @return true when the analysis is over: Result() then holds it. Never throws.
+    /// @ensures the analysis time summed over Steps stays within the engine's video time budget
+    /// (EngineOptions::video_time_budget_seconds), else the result is TimeBudgetExceeded.
+    bool Step(std::chrono::steady_clock::time_point until);
+    /// @brief The analysis, or the error that ended it; an Internal error before the end.
+    [[nodiscard]] Expected<BlinkAnalysis> Result() const;
+    /// @brief Frames analysed so far.
+    [[nodiscard]] int frames_done() const;
+
+  private:
+    friend class Engine;
+    struct State;
+    explicit BlinkVideoJob(std::unique_ptr<State> state);
+    std::unique_ptr<State> state_;
+};
 
 /// @brief WHAT THIS OBJECT REPRESENTS: the loaded, verified models plus a pool of per-worker
 /// pipelines. Analyze and AnalyzeBlinkVideo take a pipeline from the pool for the duration of
@@ -38,9 +70,16 @@ class Engine {
     Expected<ImageAnalysis> AnalyzeBgr(const unsigned char* bgr, int width, int height,
                                        std::size_t stride, const AnalyzeOptions& what = {}) const;
 
-    /// @brief Decodes a short video from memory and looks for blinks by one consistent face.
+    /// @brief Decodes a short video from memory and looks for blinks by one consistent face
+    /// (StartBlinkVideo run to the end in one go).
     Expected<BlinkAnalysis> AnalyzeBlinkVideo(std::span<const std::uint8_t> bytes,
                                               const BlinkOptions& options = {}) const;
+
+    /// @brief Opens a video for a blink analysis run in slices (BlinkVideoJob::Step).
+    /// @return the job, or the error of the options, the byte cap, the container or its
+    /// declared size, duration and frame count (nothing is decoded yet).
+    Expected<std::unique_ptr<BlinkVideoJob>> StartBlinkVideo(
+        std::span<const std::uint8_t> bytes, const BlinkOptions& options = {}) const;
 
     /// @brief The options the engine was created with (after defaults were resolved).
     [[nodiscard]] const EngineOptions& options() const;
@@ -51,9 +90,7 @@ class Engine {
     Expected<ImageAnalysis> AnalyzeBgrUnguarded(const unsigned char* bgr, int width, int height,
                                                 std::size_t stride,
                                                 const AnalyzeOptions& what) const;
-    Expected<BlinkAnalysis> AnalyzeBlinkVideoUnguarded(std::span<const std::uint8_t> bytes,
-                                                       const BlinkOptions& options) const;
-
+    friend class BlinkVideoJob;  // runs on the pool of pipelines
     struct Impl;
     explicit Engine(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;

@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <opencv2/videoio.hpp>
 #include <string>
@@ -53,10 +54,20 @@ Expected<VideoContainer> SniffVideo(std::span<const std::uint8_t> b) {
                      "not an MP4/MOV, WebM/MKV or AVI video (unrecognised leading bytes)");
 }
 
-Expected<VideoInfo> ForEachVideoFrame(std::span<const std::uint8_t> bytes,
-                                      const MediaLimits& limits,
-                                      const std::function<void(int, const cv::Mat&)>& on_frame,
-                                      std::chrono::steady_clock::time_point deadline) {
+struct VideoReader::Impl {
+    MediaLimits limits;
+    MemFile file;  // the capture reads it through /proc/self/fd for as long as it lives
+    cv::VideoCapture cap;
+    VideoInfo info;
+};
+
+VideoReader::VideoReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+VideoReader::~VideoReader() = default;
+
+const VideoInfo& VideoReader::info() const { return impl_->info; }
+
+Expected<std::unique_ptr<VideoReader>> VideoReader::Open(std::span<const std::uint8_t> bytes,
+                                                         const MediaLimits& limits) {
     if (bytes.size() > limits.max_video_bytes) {
         return MakeError(ErrorCode::VideoTooLarge, "video is " + std::to_string(bytes.size()) +
                                                        " bytes; the cap is " +
@@ -64,20 +75,21 @@ Expected<VideoInfo> ForEachVideoFrame(std::span<const std::uint8_t> bytes,
     }
     auto container = SniffVideo(bytes);
     if (!container) return Unexpected{container.error()};
-    MemFile file;
-    if (!file.ok() || !file.Write(bytes)) {
+    auto impl = std::make_unique<Impl>();
+    impl->limits = limits;
+    if (!impl->file.ok() || !impl->file.Write(bytes)) {
         return MakeError(ErrorCode::Internal, "could not buffer the video in memory");
     }
-    cv::VideoCapture cap;
+    cv::VideoCapture& cap = impl->cap;
     try {
-        cap.open(file.path(), cv::CAP_FFMPEG);
+        cap.open(impl->file.path(), cv::CAP_FFMPEG);
     } catch (const cv::Exception&) {
         return MakeError(ErrorCode::VideoUndecodable, "the video could not be opened");
     }
     if (!cap.isOpened())
         return MakeError(ErrorCode::VideoUndecodable, "the video could not be opened");
 
-    VideoInfo info;
+    VideoInfo& info = impl->info;
     info.fps = cap.get(cv::CAP_PROP_FPS);
     if (!(info.fps > 0 && info.fps < 1000)) info.fps = 0;
     info.width = static_cast<int>(cap.get(cv::CAP_PROP_FRAME_WIDTH));
@@ -102,43 +114,61 @@ Expected<VideoInfo> ForEachVideoFrame(std::span<const std::uint8_t> bytes,
                          "video has " + std::to_string(static_cast<long long>(declared)) +
                              " frames; the cap is " + std::to_string(limits.max_video_frames));
     }
+    return std::unique_ptr<VideoReader>(new VideoReader(std::move(impl)));
+}
+
+Expected<bool> VideoReader::Next(cv::Mat& frame) {
+    const MediaLimits& limits = impl_->limits;
+    VideoInfo& info = impl_->info;
+    bool got = false;
+    try {
+        got = impl_->cap.read(frame);
+    } catch (const cv::Exception&) {
+        got = false;
+    }
+    if (!got || frame.empty()) {
+        if (info.frames_read == 0)
+            return MakeError(ErrorCode::VideoUndecodable, "the video has no decodable frames");
+        return false;
+    }
+    if (info.frames_read >= limits.max_video_frames) {
+        return MakeError(
+            ErrorCode::VideoTooLong,
+            "video has more than " + std::to_string(limits.max_video_frames) + " frames");
+    }
+    const double ms = impl_->cap.get(cv::CAP_PROP_POS_MSEC);
+    if (ms > (limits.max_video_seconds + 0.5) * 1000.0) {
+        return MakeError(
+            ErrorCode::VideoTooLong,
+            "video lasts longer than " + std::to_string(limits.max_video_seconds) + " s");
+    }
+    if (frame.type() != CV_8UC3 || std::uint64_t(frame.total()) > limits.max_video_frame_pixels) {
+        return MakeError(ErrorCode::VideoTooLarge, "a video frame has an unexpected size or type");
+    }
+    ++info.frames_read;
+    return true;
+}
+
+Expected<VideoInfo> ForEachVideoFrame(std::span<const std::uint8_t> bytes,
+                                      const MediaLimits& limits,
+                                      const std::function<void(int, const cv::Mat&)>& on_frame,
+                                      std::chrono::steady_clock::time_point deadline) {
+    auto reader = VideoReader::Open(bytes, limits);
+    if (!reader) return Unexpected{reader.error()};
     cv::Mat frame;
     while (true) {
         if (std::chrono::steady_clock::now() > deadline) {
             return MakeError(ErrorCode::TimeBudgetExceeded,
                              "the video took longer to analyse than the time budget (" +
-                                 std::to_string(info.frames_read) +
+                                 std::to_string((*reader)->info().frames_read) +
                                  " frames done); send a shorter or smaller clip");
         }
-        bool got = false;
-        try {
-            got = cap.read(frame);
-        } catch (const cv::Exception&) {
-            got = false;
-        }
-        if (!got || frame.empty()) break;
-        if (info.frames_read >= limits.max_video_frames) {
-            return MakeError(
-                ErrorCode::VideoTooLong,
-                "video has more than " + std::to_string(limits.max_video_frames) + " frames");
-        }
-        const double ms = cap.get(cv::CAP_PROP_POS_MSEC);
-        if (ms > (limits.max_video_seconds + 0.5) * 1000.0) {
-            return MakeError(
-                ErrorCode::VideoTooLong,
-                "video lasts longer than " + std::to_string(limits.max_video_seconds) + " s");
-        }
-        if (frame.type() != CV_8UC3 ||
-            std::uint64_t(frame.total()) > limits.max_video_frame_pixels) {
-            return MakeError(ErrorCode::VideoTooLarge,
-                             "a video frame has an unexpected size or type");
-        }
-        on_frame(info.frames_read, frame);
-        ++info.frames_read;
+        auto more = (*reader)->Next(frame);
+        if (!more) return Unexpected{more.error()};
+        if (!*more) break;
+        on_frame((*reader)->info().frames_read - 1, frame);
     }
-    if (info.frames_read == 0)
-        return MakeError(ErrorCode::VideoUndecodable, "the video has no decodable frames");
-    return info;
+    return (*reader)->info();
 }
 
 }  // namespace liveproof::media

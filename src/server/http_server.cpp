@@ -1,4 +1,5 @@
-// Boost.Beast lives here and only here: listener, HTTP sessions, limits, timeouts, shutdown.
+// The Boost.Beast transport: listener, HTTP and WebSocket sessions, connection caps, timeouts,
+// shutdown (the per-exchange rules are in http_exchange.cpp).
 #include "server/http_server.hpp"
 
 #include <spdlog/spdlog.h>
@@ -9,7 +10,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
-#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <deque>
@@ -20,8 +20,7 @@
 #include <unordered_map>
 
 #include "common/json_text.hpp"
-#include "media/base64.hpp"
-#include "server/request_target.hpp"
+#include "server/http_exchange.hpp"
 #include "server/ws_challenge.hpp"
 
 namespace liveproof::server {
@@ -383,47 +382,11 @@ class Session : public std::enable_shared_from_this<Session> {
     void OnHeader(beast::error_code ec) {
         if (ec) return ReadFailed(ec);
         ++requests_;
-        const auto& req = parser_->get();
-        HttpRequest probe;
-        SplitTarget(std::string_view(req.target().data(), req.target().size()), probe);
-        if (health_only_ && !IsHealthCheck(req.method(), probe.path)) {
-            server_.ctx.metrics->Inc("liveproof_rejections_total", {{"reason", "connections"}});
-            HttpResponse r = HttpResponse::Error(
-                503, "overloaded", "too many open connections; only /healthz and /readyz answer");
-            r.headers.emplace_back("Retry-After", "1");
-            return Write(std::move(r), false, false);
-        }
-        if (auto bad = FramingError(req)) {
-            return Write(HttpResponse::Error(400, "bad_request", *bad), false, false);
-        }
-        const std::size_t limit =
-            server_.router.BodyLimit(std::string(req.method_string()), probe.path);
-        if (parser_->content_length() && *parser_->content_length() > limit) {
-            // Refuse before reading a byte of the body.
-            server_.ctx.metrics->Inc("liveproof_rejections_total", {{"reason", "body_too_large"}});
-            return Write(HttpResponse::Error(
-                             413, "input_too_large",
-                             "the body is " + std::to_string(*parser_->content_length()) +
-                                 " bytes; this endpoint accepts at most " + std::to_string(limit)),
-                         false, false);
-        }
-        // A request without a valid key is refused before its body is read (and the connection
-        // closed), so that unauthenticated clients cannot make the server buffer uploads.
-        // (WebSocket upgrades are checked in Upgrade(), which also accepts ?api_key=.)
-        if (!websocket::is_upgrade(req) &&
-            !server_.router.AuthorisedEarly(std::string(req.method_string()), probe.path,
-                                            std::string(req["X-API-KEY"]),
-                                            std::string(req[http::field::authorization]))) {
-            server_.ctx.metrics->Inc("liveproof_auth_failures_total", {{"route", "early"}});
-            HttpResponse r = HttpResponse::Json(401, {{"detail", "Invalid or missing API key."}});
-            r.headers.emplace_back("WWW-Authenticate", "Bearer");
-            server_.router.AddCors(std::string(req[http::field::origin]), r);
-            return Write(std::move(r), false, false);
-        }
-        parser_->body_limit(static_cast<std::uint64_t>(limit));
+        HeaderDecision d = DecideOnHeader(*parser_, server_.router, server_.ctx, health_only_);
+        if (d.refusal) return Write(std::move(*d.refusal), false, false);
+        parser_->body_limit(static_cast<std::uint64_t>(d.body_limit));
         stream_.expires_after(std::chrono::seconds(server_.ctx.config.request_timeout_seconds));
-        if (beast::iequals(req[http::field::expect], "100-continue")) {
-            // curl and others wait (about 1 s) for this before sending a large body.
+        if (d.expect_continue) {
             auto cont =
                 std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
             return http::async_write(
@@ -438,30 +401,6 @@ class Session : public std::enable_shared_from_this<Session> {
         ReadBody();
     }
 
-    // Requests whose framing or target is ambiguous (RFC 9112 §3.2, §6.1, §6.3): answering them
-    // would let a proxy and this server disagree on where a request ends (request smuggling:
-    // a "Transfer-Encoding: gzip" body used to be read as a second request).
-    static std::optional<std::string> FramingError(const http::request<http::string_body>& req) {
-        const auto te = req.count(http::field::transfer_encoding);
-        if (te > 0) {
-            if (te > 1 || !beast::iequals(req[http::field::transfer_encoding], "chunked")) {
-                return "Transfer-Encoding other than a single 'chunked' is not supported";
-            }
-            if (req.count(http::field::content_length) > 0) {
-                return "Transfer-Encoding and Content-Length together are ambiguous";
-            }
-        }
-        const auto hosts = req.count(http::field::host);
-        if (hosts > 1) return "more than one Host header";
-        if (hosts == 0 && req.version() >= 11) return "an HTTP/1.1 request needs a Host header";
-        return std::nullopt;
-    }
-
-    static bool IsHealthCheck(http::verb method, const std::string& path) {
-        return (method == http::verb::get || method == http::verb::head) &&
-               (path == "/healthz" || path == "/readyz");
-    }
-
     void ReadBody() {
         http::async_read(stream_, buffer_, *parser_,
                          [self = shared_from_this()](beast::error_code e, std::size_t) {
@@ -470,45 +409,23 @@ class Session : public std::enable_shared_from_this<Session> {
     }
 
     void ReadFailed(beast::error_code ec) {
-        if (ec == http::error::end_of_stream || ec == net::error::eof ||
-            ec == beast::error::timeout || ec == net::error::operation_aborted ||
-            ec == net::error::connection_reset) {
-            return Close();
+        auto answer = ReadErrorAnswer(ec, server_.ctx);
+        if (!answer) return Close();
+        if (answer->status == 400) {
+            const auto v = server_.ctx.log_limiter.Admit("bad request");
+            if (v.write) {
+                spdlog::warn("bad request from {}: {}{}", slot_->client(), ec.message(),
+                             LogLimiter::Suffix(v));
+            }
         }
-        if (ec == http::error::body_limit) {
-            server_.ctx.metrics->Inc("liveproof_rejections_total", {{"reason", "body_too_large"}});
-            return Write(
-                HttpResponse::Error(413, "input_too_large", "the body exceeds this endpoint's cap"),
-                false, false);
-        }
-        if (ec == http::error::header_limit) {
-            return Write(
-                HttpResponse::Error(431, "headers_too_large", "the request headers exceed the cap"),
-                false, false);
-        }
-        const auto v = server_.ctx.log_limiter.Admit("bad request");
-        if (v.write) {
-            spdlog::warn("bad request from {}: {}{}", slot_->client(), ec.message(),
-                         LogLimiter::Suffix(v));
-        }
-        Write(HttpResponse::Error(400, "bad_request", "malformed HTTP request: " + ec.message()),
-              false, false);
+        Write(std::move(*answer), false, false);
     }
 
     void OnBody(beast::error_code ec) {
         if (ec) return ReadFailed(ec);
         stream_.expires_never();  // the handler's own time; the worker queue bounds it
         auto msg = parser_->release();
-        HttpRequest req;
-        req.method = std::string(msg.method_string());
-        SplitTarget(std::string_view(msg.target().data(), msg.target().size()), req);
-        for (const auto& field : msg) {
-            std::string name(field.name_string());
-            for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-            req.headers[name] = std::string(field.value());
-        }
-        req.body = std::move(msg.body());
-        req.remote = slot_->client();
+        HttpRequest req = ToHttpRequest(msg, slot_->client());
         if (websocket::is_upgrade(msg)) return Upgrade(std::move(msg), req);
         const bool keep_alive = msg.keep_alive();
         const bool head = msg.method() == http::verb::head;
@@ -533,50 +450,15 @@ class Session : public std::enable_shared_from_this<Session> {
     }
 
     // WS /ws: system A's challenge. Checked like an HTTP route: path, key, Origin, capacity.
-    void Upgrade(http::request<http::string_body> msg, const HttpRequest& req) {
-        const ServerConfig& c = server_.ctx.config;
-        auto refuse = [&](int status, const char* code, const std::string& detail) {
-            server_.ctx.metrics->Inc("liveproof_ws_sessions_total",
-                                     {{"event", "refused"}, {"reason", code}});
-            Write(HttpResponse::Error(status, code, detail), false, false);
-        };
-        if (req.path != "/ws") return refuse(404, "not_found", "WebSocket endpoint is /ws");
-        // RFC 6455 §4.2.1: the key is the base64 of 16 random bytes.
-        const auto key_bytes = media::DecodeBase64(req.Header("sec-websocket-key"), 64);
-        if (!key_bytes || key_bytes->size() != 16) {
-            return refuse(400, "bad_request", "Sec-WebSocket-Key must be the base64 of 16 bytes");
-        }
-        if (!c.api_keys.empty()) {
-            // As for HTTP routes (X-API-KEY or Bearer); browsers cannot set headers on a
-            // WebSocket, so the key may also come as ?api_key=.
-            std::string key = PresentedKey(req);
-            if (key.empty()) key = req.Query("api_key").value_or("");
-            if (!ApiKeyMatches(key, c.api_keys))
-                return refuse(401, "unauthorized", "Invalid or missing API key.");
-        }
-        const std::string origin(req.Header("origin"));
-        if (!origin.empty() &&
-            !OriginAllowed(origin, std::string(req.Header("host")), c.cors_origins)) {
-            return refuse(403, "origin_not_allowed", "this Origin may not open a session");
-        }
-        if (server_.ws_sessions.load() >= c.ws_max_sessions) {
-            server_.ctx.metrics->Inc("liveproof_rejections_total", {{"reason", "ws_sessions"}});
-            return refuse(503, "overloaded", "too many challenge sessions");
+    void Upgrade(WireRequest msg, const HttpRequest& req) {
+        if (auto refusal = UpgradeRefusal(req, server_.ctx, server_.ws_sessions.load())) {
+            return Write(std::move(*refusal), false, false);
         }
         const auto m = req.Query("mirrored");
         const bool mirrored = m && (*m == "1" || *m == "true");
         // The socket keeps its claim on the connection caps for as long as the WebSocket lives.
         std::make_shared<WsSession>(stream_.release_socket(), server_, slot_)
             ->Run(std::move(msg), mirrored);
-    }
-
-    static bool OriginAllowed(const std::string& origin, const std::string& host,
-                              const std::vector<std::string>& allowed) {
-        if (std::find(allowed.begin(), allowed.end(), origin) != allowed.end()) return true;
-        if (std::find(allowed.begin(), allowed.end(), "*") != allowed.end()) return true;
-        // Same origin: the Origin's authority equals the Host header.
-        const auto scheme_end = origin.find("://");
-        return scheme_end != std::string::npos && origin.substr(scheme_end + 3) == host;
     }
 
     void Write(HttpResponse r, bool keep_alive, bool counted, bool head = false) {
@@ -586,18 +468,8 @@ class Session : public std::enable_shared_from_this<Session> {
                 "liveproof_http_requests_total",
                 {{"route", "transport"}, {"status", std::to_string(r.status)}});
         }
-        auto res = std::make_shared<http::response<http::string_body>>();
-        res->version(11);
-        res->result(static_cast<http::status>(r.status));
-        res->set(http::field::server, "liveproof");
-        res->set("X-Content-Type-Options", "nosniff");
-        if (!r.content_type.empty()) res->set(http::field::content_type, r.content_type);
-        for (const auto& [k, v] : r.headers) res->set(k, v);
         const bool keep = keep_alive && !server_.draining && !health_only_;
-        res->keep_alive(keep);
-        res->body() = std::move(r.body);
-        res->prepare_payload();
-        if (head) res->body().clear();  // HEAD: GET's headers (Content-Length too), no body
+        auto res = std::make_shared<WireResponse>(ToWire(std::move(r), keep, head));
         stream_.expires_after(std::chrono::seconds(server_.ctx.config.request_timeout_seconds));
         writing_ = true;
         http::async_write(

@@ -1,0 +1,182 @@
+// The transport's per-exchange rules on Beast messages (no sockets; see http_exchange.hpp).
+#include "server/http_exchange.hpp"
+
+#include <algorithm>
+#include <boost/asio/error.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <cctype>
+#include <string_view>
+
+#include "media/base64.hpp"
+#include "server/request_target.hpp"
+#include "server/router.hpp"
+#include "server/server_context.hpp"
+
+namespace liveproof::server {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+
+namespace {
+
+void CountRejection(const ServerContext& ctx, const char* reason) {
+    ctx.metrics->Inc("liveproof_rejections_total", {{"reason", reason}});
+}
+
+}  // namespace
+
+std::optional<std::string> FramingError(const WireRequest& req) {
+    const auto te = req.count(http::field::transfer_encoding);
+    if (te > 0) {
+        if (te > 1 || !beast::iequals(req[http::field::transfer_encoding], "chunked")) {
+            return "Transfer-Encoding other than a single 'chunked' is not supported";
+        }
+        if (req.count(http::field::content_length) > 0) {
+            return "Transfer-Encoding and Content-Length together are ambiguous";
+        }
+    }
+    const auto hosts = req.count(http::field::host);
+    if (hosts > 1) return "more than one Host header";
+    if (hosts == 0 && req.version() >= 11) return "an HTTP/1.1 request needs a Host header";
+    return std::nullopt;
+}
+
+bool IsHealthCheck(http::verb method, const std::string& path) {
+    return (method == http::verb::get || method == http::verb::head) &&
+           (path == "/healthz" || path == "/readyz");
+}
+
+HeaderDecision DecideOnHeader(const RequestParser& parser, const Router& router,
+                              const ServerContext& ctx, bool health_only) {
+    HeaderDecision d;
+    const WireRequest& req = parser.get();
+    HttpRequest probe;
+    SplitTarget(std::string_view(req.target().data(), req.target().size()), probe);
+    if (health_only && !IsHealthCheck(req.method(), probe.path)) {
+        CountRejection(ctx, "connections");
+        HttpResponse r = HttpResponse::Error(
+            503, "overloaded", "too many open connections; only /healthz and /readyz answer");
+        r.headers.emplace_back("Retry-After", "1");
+        d.refusal = std::move(r);
+        return d;
+    }
+    if (auto bad = FramingError(req)) {
+        d.refusal = HttpResponse::Error(400, "bad_request", *bad);
+        return d;
+    }
+    const std::string method(req.method_string());
+    d.body_limit = router.BodyLimit(method, probe.path);
+    if (parser.content_length() && *parser.content_length() > d.body_limit) {
+        CountRejection(ctx, "body_too_large");
+        d.refusal = HttpResponse::Error(413, "input_too_large",
+                                        "the body is " + std::to_string(*parser.content_length()) +
+                                            " bytes; this endpoint accepts at most " +
+                                            std::to_string(d.body_limit));
+        return d;
+    }
+    // A request without a valid key is refused before its body is read (and the connection
+    // closed), so that unauthenticated clients cannot make the server buffer uploads.
+    if (!beast::websocket::is_upgrade(req) &&
+        !router.AuthorisedEarly(method, probe.path, std::string(req["X-API-KEY"]),
+                                std::string(req[http::field::authorization]))) {
+        ctx.metrics->Inc("liveproof_auth_failures_total", {{"route", "early"}});
+        HttpResponse r = HttpResponse::Json(401, {{"detail", "Invalid or missing API key."}});
+        r.headers.emplace_back("WWW-Authenticate", "Bearer");
+        router.AddCors(std::string(req[http::field::origin]), r);
+        d.refusal = std::move(r);
+        return d;
+    }
+    // curl and others wait (about 1 s) for "100 Continue" before sending a large body.
+    d.expect_continue = beast::iequals(req[http::field::expect], "100-continue");
+    return d;
+}
+
+std::optional<HttpResponse> ReadErrorAnswer(beast::error_code ec, const ServerContext& ctx) {
+    if (ec == http::error::end_of_stream || ec == net::error::eof || ec == beast::error::timeout ||
+        ec == net::error::operation_aborted || ec == net::error::connection_reset) {
+        return std::nullopt;
+    }
+    if (ec == http::error::body_limit) {
+        CountRejection(ctx, "body_too_large");
+        return HttpResponse::Error(413, "input_too_large", "the body exceeds this endpoint's cap");
+    }
+    if (ec == http::error::header_limit) {
+        return HttpResponse::Error(431, "headers_too_large", "the request headers exceed the cap");
+    }
+    return HttpResponse::Error(400, "bad_request", "malformed HTTP request: " + ec.message());
+}
+
+HttpRequest ToHttpRequest(WireRequest& msg, std::string remote) {
+    HttpRequest req;
+    req.method = std::string(msg.method_string());
+    SplitTarget(std::string_view(msg.target().data(), msg.target().size()), req);
+    for (const auto& field : msg) {
+        std::string name(field.name_string());
+        for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        req.headers[name] = std::string(field.value());
+    }
+    req.body = std::move(msg.body());
+    req.remote = std::move(remote);
+    return req;
+}
+
+bool OriginAllowed(const std::string& origin, const std::string& host,
+                   const std::vector<std::string>& allowed) {
+    if (std::find(allowed.begin(), allowed.end(), origin) != allowed.end()) return true;
+    if (std::find(allowed.begin(), allowed.end(), "*") != allowed.end()) return true;
+    // Same origin: the Origin's authority equals the Host header.
+    const auto scheme_end = origin.find("://");
+    return scheme_end != std::string::npos && origin.substr(scheme_end + 3) == host;
+}
+
+std::optional<HttpResponse> UpgradeRefusal(const HttpRequest& req, const ServerContext& ctx,
+                                           int open_ws_sessions) {
+    const ServerConfig& c = ctx.config;
+    auto refuse = [&](int status, const char* code, const std::string& detail) {
+        ctx.metrics->Inc("liveproof_ws_sessions_total", {{"event", "refused"}, {"reason", code}});
+        return HttpResponse::Error(status, code, detail);
+    };
+    if (req.path != "/ws") return refuse(404, "not_found", "WebSocket endpoint is /ws");
+    // RFC 6455 §4.2.1: the key is the base64 of 16 random bytes.
+    const auto key_bytes = media::DecodeBase64(req.Header("sec-websocket-key"), 64);
+    if (!key_bytes || key_bytes->size() != 16) {
+        return refuse(400, "bad_request", "Sec-WebSocket-Key must be the base64 of 16 bytes");
+    }
+    if (!c.api_keys.empty()) {
+        // As for HTTP routes (X-API-KEY or Bearer); browsers cannot set headers on a
+        // WebSocket, so the key may also come as ?api_key=.
+        std::string key = PresentedKey(req);
+        if (key.empty()) key = req.Query("api_key").value_or("");
+        if (!ApiKeyMatches(key, c.api_keys))
+            return refuse(401, "unauthorized", "Invalid or missing API key.");
+    }
+    const std::string origin(req.Header("origin"));
+    if (!origin.empty() &&
+        !OriginAllowed(origin, std::string(req.Header("host")), c.cors_origins)) {
+        return refuse(403, "origin_not_allowed", "this Origin may not open a session");
+    }
+    if (open_ws_sessions >= c.ws_max_sessions) {
+        CountRejection(ctx, "ws_sessions");
+        return refuse(503, "overloaded", "too many challenge sessions");
+    }
+    return std::nullopt;
+}
+
+WireResponse ToWire(HttpResponse r, bool keep_alive, bool head) {
+    WireResponse res;
+    res.version(11);
+    res.result(static_cast<http::status>(r.status));
+    res.set(http::field::server, "liveproof");
+    res.set("X-Content-Type-Options", "nosniff");
+    if (!r.content_type.empty()) res.set(http::field::content_type, r.content_type);
+    for (const auto& [k, v] : r.headers) res.set(k, v);
+    res.keep_alive(keep_alive);
+    res.body() = std::move(r.body);
+    res.prepare_payload();
+    if (head) res.body().clear();  // HEAD: GET's headers (Content-Length too), no body
+    return res;
+}
+
+}  // namespace liveproof::server
