@@ -189,6 +189,7 @@ const std::map<std::string, Setting>& Table() {
         {"max_video_seconds", Real(&ServerConfig::max_video_seconds, 0.5, 600)},
         {"analysis_budget_seconds", Real(&ServerConfig::analysis_budget_seconds, 0.1, 3600)},
         {"video_budget_seconds", Real(&ServerConfig::video_budget_seconds, 0.5, 3600)},
+        {"video_slice_seconds", Real(&ServerConfig::video_slice_seconds, 0.01, 10)},
         {"max_jpeg_scans", Int(&ServerConfig::max_jpeg_scans, 1, 100000)},
         {"log_level", LogLevel()},
         {"required_successes", Int(&ServerConfig::required_successes, 1, 10)},

@@ -55,7 +55,8 @@ struct ServerConfig {
     int detect_max_side = 320;              ///< detector input long side
     double max_video_seconds = 20.0;        ///< blink video duration cap
     double analysis_budget_seconds = 2.0;   ///< time one image or WebSocket frame may take
-    double video_budget_seconds = 20.0;     ///< time one blink video may take
+    double video_budget_seconds = 20.0;     ///< analysis time one blink video may take
+    double video_slice_seconds = 0.5;       ///< longest a video holds a worker at a time
     int max_jpeg_scans = 64;                ///< progressive JPEG scans (a scan bomb decodes slowly)
     std::string log_level = "info";         ///< trace, debug, info, warn, error
 

@@ -1,31 +1,102 @@
-// Admission control onto the inference workers, and stage-timing metrics.
+// Admission control onto the inference workers (whole jobs and jobs in slices), and
+// stage-timing metrics.
 #include "server/server_context.hpp"
 
 namespace liveproof::server {
+
+namespace {
+
+// The answer to a job the full queue refused.
+HttpResponse QueueFull() {
+    HttpResponse r =
+        HttpResponse::Error(503, "overloaded", "all inference workers are busy; retry shortly");
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+}
+
+// The queue's depth and refusals in /metrics, after each submission.
+void AfterSubmit(ServerContext& ctx, bool queued) {
+    ctx.metrics->Set("liveproof_inference_queue_depth", {},
+                     static_cast<double>(ctx.workers->depth()));
+    if (!queued) ctx.metrics->Inc("liveproof_rejections_total", {{"reason", "queue_full"}});
+}
+
+// Last resort: a job that throws is answered 500 and counted, and the worker goes on.
+template <typename Fn>
+auto AnsweredEvenIfItThrows(ServerContext& ctx, Fn&& job) -> decltype(job()) {
+    try {
+        return job();
+    } catch (...) {
+        ctx.metrics->Inc("liveproof_internal_errors_total", {{"where", "worker"}});
+        return HttpResponse::Error(500, "internal", "an unexpected error occurred");
+    }
+}
+
+// A job running in slices. Between slices it waits in the session lane under its own address as
+// the key (one slice waiting at a time, served round-robin with the WebSocket sessions).
+class SlicedJob : public std::enable_shared_from_this<SlicedJob> {
+  public:
+    SlicedJob(ServerContext& ctx, Reply reply, SliceStep step)
+        : ctx_(ctx), reply_(std::move(reply)), step_(std::move(step)) {}
+    SlicedJob(const SlicedJob&) = delete;
+    SlicedJob& operator=(const SlicedJob&) = delete;
+    // Dropped before its answer (the lane is emptied at shutdown): the client still gets one.
+    ~SlicedJob() {
+        if (answered_) return;
+        try {
+            reply_(HttpResponse::Error(503, "shutting_down",
+                                       "the server stopped before this request was answered"));
+        } catch (...) {  // NOLINT(bugprone-empty-catch): a destructor must not throw
+        }
+    }
+
+    void RunSlice() {
+        const auto until = std::chrono::steady_clock::now() +
+                           std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                               std::chrono::duration<double>(ctx_.config.video_slice_seconds));
+        std::optional<HttpResponse> answer =
+            AnsweredEvenIfItThrows(ctx_, [&] { return step_(until); });
+        const bool was_in_lane = in_lane_;
+        if (answer) {
+            if (was_in_lane) ctx_.workers->Forget(this);
+            return Answer(std::move(*answer));
+        }
+        // Set before the offer: from then on the next slice may start on another worker.
+        in_lane_ = true;
+        ctx_.workers->OfferLatest(this, [self = shared_from_this()] { self->RunSlice(); });
+        if (was_in_lane) ctx_.workers->Release(this);  // this slice is done; the next may run
+    }
+
+    void Answer(HttpResponse r) {
+        answered_ = true;
+        reply_(std::move(r));
+    }
+
+  private:
+    ServerContext& ctx_;
+    Reply reply_;
+    SliceStep step_;
+    bool in_lane_ = false;   // a slice has been offered to the session lane
+    bool answered_ = false;  // reply_ has been called
+};
+
+}  // namespace
 
 void RunOnWorker(ServerContext& ctx, Reply reply, std::function<HttpResponse()> job) {
     // The reply is shared so that it survives a refused submission (the job is then dropped).
     auto shared_reply = std::make_shared<Reply>(std::move(reply));
     const bool queued = ctx.workers->TrySubmit([&ctx, shared_reply, job = std::move(job)] {
-        HttpResponse response;
-        try {
-            response = job();
-        } catch (...) {
-            // Last resort: the request is answered and counted, the worker goes on.
-            ctx.metrics->Inc("liveproof_internal_errors_total", {{"where", "worker"}});
-            response = HttpResponse::Error(500, "internal", "an unexpected error occurred");
-        }
-        (*shared_reply)(std::move(response));
+        (*shared_reply)(AnsweredEvenIfItThrows(ctx, job));
     });
-    ctx.metrics->Set("liveproof_inference_queue_depth", {},
-                     static_cast<double>(ctx.workers->depth()));
-    if (!queued) {
-        ctx.metrics->Inc("liveproof_rejections_total", {{"reason", "queue_full"}});
-        HttpResponse r =
-            HttpResponse::Error(503, "overloaded", "all inference workers are busy; retry shortly");
-        r.headers.emplace_back("Retry-After", "1");
-        (*shared_reply)(std::move(r));
-    }
+    AfterSubmit(ctx, queued);
+    if (!queued) (*shared_reply)(QueueFull());
+}
+
+void RunInSlices(ServerContext& ctx, Reply reply, SliceStep step) {
+    auto job = std::make_shared<SlicedJob>(ctx, std::move(reply), std::move(step));
+    const bool queued = ctx.workers->TrySubmit([job] { job->RunSlice(); });
+    AfterSubmit(ctx, queued);
+    if (!queued) job->Answer(QueueFull());
 }
 
 void CountEngineError(ServerContext& ctx, const Error& error, const char* kind) {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "liveproof/engine.hpp"
 #include "server/http_types.hpp"
@@ -34,6 +35,16 @@ struct ServerContext {
 /// @brief Runs job on an inference worker and replies with its result; answers 503 with
 /// Retry-After at once when the queue is full (admission control, never unbounded queueing).
 void RunOnWorker(ServerContext& ctx, Reply reply, std::function<HttpResponse()> job);
+
+/// @brief One slice of a long job: runs until @p until, then returns the answer when the job is
+/// over, or nullopt to be continued in a later slice.
+using SliceStep = std::function<std::optional<HttpResponse>(std::chrono::steady_clock::time_point)>;
+
+/// @brief Runs a long job (a blink video) in slices of config.video_slice_seconds, so that it
+/// never holds a worker longer than that: admitted like RunOnWorker (503 when the queue is
+/// full), each further slice waits its turn in the workers' fair session lane behind the other
+/// work. A job dropped at shutdown is answered 503 shutting_down.
+void RunInSlices(ServerContext& ctx, Reply reply, SliceStep step);
 
 /// @brief Counts an engine failure that has its own metric (an input abandoned at the time
 /// budget); others are counted by the requests' status. @p kind: "image", "video", "ws_frame".

@@ -9,6 +9,8 @@ With the server's defaults:
     is closed (a complete header followed by a slow body is not);
   video_budget_seconds (set to 1 here): a blink video whose analysis takes longer is 422
     time_budget_exceeded, answered soon after the budget;
+  video_slice_seconds (0.5): a long blink video gives its worker back between slices, so an
+    image sent during its analysis is answered first (one worker);
 and with max_connections reached, GET /healthz still answers 200 (a slot kept for health
 checks) while other requests are still refused with 503.
 
@@ -21,7 +23,8 @@ import threading
 import time
 import unittest
 
-from server_harness import T1, ServerTestCase, parse_raw_response, recv_all, require_assets
+from server_harness import (T1, ServerTestCase, parse_raw_response, read_shared, recv_all,
+                            require_assets)
 from test_bad_input import (RUN, b64, blink_upload, c_answer, make_jpeg, native_error,
                             analysis, b_no_face, jpeg_scan_count, report_counts,
                             require_ffmpeg, still_photo_video)
@@ -199,6 +202,43 @@ class VideoBudgetTests(ServerTestCase):
               file=sys.stderr)
         native_error(422, "time_budget_exceeded")(self, r)
         self.assertLess(elapsed, VIDEO_BUDGET_S + 4, "not answered soon after the budget")
+        self.assert_still_healthy()
+
+
+class VideoSliceTests(ServerTestCase):
+    """A blink video never holds a worker for its whole analysis: it runs in slices of
+    video_slice_seconds (0.5 s), so with one worker an image sent while a long clip is being
+    analysed is answered before the clip, not after it."""
+
+    WORKERS = 1
+
+    def test_an_image_is_answered_while_a_long_video_is_analysed(self):
+        require_ffmpeg()
+        # 12 s at 20 fps: 240 frames, several seconds of analysis on one worker.
+        video = still_photo_video(12, fps=20, quality=10, name="slices.mp4")
+        image = read_shared(T1)
+        done = []
+        lock = threading.Lock()
+
+        def upload():
+            r = blink_upload(video)(self.server)
+            with lock:
+                done.append(("video", r.status, time.monotonic()))
+
+        t = threading.Thread(target=upload)
+        t.start()
+        time.sleep(1.0)  # the upload is in, its analysis under way
+        r = self.server.post_json("/liveness", {"image": b64(image)})
+        with lock:
+            done.append(("image", r.status, time.monotonic()))
+        t.join(timeout=180)
+        RUN["pending"] += 1
+        order = [d[0] for d in done]
+        print(f"\n[slices] finished in order {order}, statuses {[d[1] for d in done]}",
+              file=sys.stderr)
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(order, ["image", "video"], "the image waited for the whole video")
+        self.assertEqual(done[1][1], 200)
         self.assert_still_healthy()
 
 

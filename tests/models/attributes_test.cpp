@@ -1,6 +1,7 @@
 // Face counts, head pose, eyes, mouth, occlusion, quality and boundary on the labelled shared data.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -206,6 +207,35 @@ TEST(Blink, WolfVideoHasExactlyThreeBlinksAtTheLabelledFrames) {
     EXPECT_TRUE(r->passed) << r->reason;
     EXPECT_FALSE(r->passive.spoof);
     EXPECT_EQ(r->frames_decoded, 130);
+}
+
+TEST(Blink, InSlicesOfOneFrameTheAnswerIsTheSameAsInOneGo) {
+    LIVEPROOF_REQUIRE_MODELS();
+    const auto video = ReadBytes(SharedDir() / "data/video/wolf_live_blinks.mp4");
+    auto whole = DefaultEngine()->AnalyzeBlinkVideo(video);
+    ASSERT_TRUE(whole) << whole.error().detail;
+    auto job = DefaultEngine()->StartBlinkVideo(video);
+    ASSERT_TRUE(job) << job.error().detail;
+    EXPECT_FALSE((*job)->Result()) << "a result before the end";
+    int steps = 0;
+    // A deadline already past: each Step analyses exactly one frame.
+    while (!(*job)->Step(std::chrono::steady_clock::now())) {
+        ++steps;
+        ASSERT_EQ((*job)->frames_done(), steps);
+    }
+    EXPECT_EQ(steps, 130);  // the last Step found the end of the clip
+    auto sliced = (*job)->Result();
+    ASSERT_TRUE(sliced) << sliced.error().detail;
+    EXPECT_EQ(sliced->passed, whole->passed);
+    EXPECT_EQ(sliced->frames_decoded, whole->frames_decoded);
+    EXPECT_EQ(sliced->frames_with_face, whole->frames_with_face);
+    ASSERT_EQ(sliced->blinks.size(), whole->blinks.size());
+    for (std::size_t i = 0; i < whole->blinks.size(); ++i) {
+        EXPECT_EQ(sliced->blinks[i].start_frame, whole->blinks[i].start_frame);
+        EXPECT_EQ(sliced->blinks[i].end_frame, whole->blinks[i].end_frame);
+    }
+    EXPECT_FLOAT_EQ(sliced->passive.mean_p_real, whole->passive.mean_p_real);
+    EXPECT_TRUE((*job)->Step(std::chrono::steady_clock::now())) << "finished stays finished";
 }
 
 TEST(Blink, PhoneReplayFailsOnThePassiveEvidence) {

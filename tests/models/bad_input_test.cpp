@@ -384,6 +384,22 @@ TEST(TimeBudgetTest, VideoOverItsBudgetIsAbandonedWithTheFramesDone) {
     EXPECT_TRUE(full->passed) << full->reason;
 }
 
+TEST(TimeBudgetTest, TheVideoBudgetIsTheAnalysisTimeSummedOverSlices) {
+    LIVEPROOF_REQUIRE_MODELS();
+    const auto video = test::ReadBytes(test::SharedDir() / "data/video/wolf_live_blinks.mp4");
+    auto engine = EngineWithBudgets(0, 0.5);
+    ASSERT_TRUE(engine);
+    auto job = engine->StartBlinkVideo(video);
+    ASSERT_TRUE(job) << job.error().detail;
+    // One frame per slice (each far below 0.5 s): only the sum can pass the budget.
+    while (!(*job)->Step(std::chrono::steady_clock::now())) {
+    }
+    auto r = (*job)->Result();
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::TimeBudgetExceeded) << r.error().detail;
+    EXPECT_LT((*job)->frames_done(), 130);
+}
+
 TEST(TimeBudgetTest, ImageWhoseDecodeTakesLongerThanTheBudgetIsNotAnalysed) {
     LIVEPROOF_REQUIRE_MODELS();
     const auto t1 = test::ReadBytes(test::SharedDir() / "models/samples/image_T1.jpg");

@@ -62,8 +62,7 @@ HttpResponse Liveness(ServerContext& ctx, const std::vector<std::uint8_t>& image
     return HttpResponse::Json(200, body);
 }
 
-HttpResponse Blink(ServerContext& ctx, const std::vector<std::uint8_t>& video) {
-    auto result = ctx.engine->AnalyzeBlinkVideo(video);
+HttpResponse BlinkAnswer(ServerContext& ctx, const Expected<BlinkAnalysis>& result) {
     if (!result) {
         CountEngineError(ctx, result.error(), "video");
         return ErrorResponse(result.error());
@@ -80,6 +79,23 @@ HttpResponse Blink(ServerContext& ctx, const std::vector<std::uint8_t>& video) {
     body["frames_with_face"] = result->frames_with_face;
     body["passive"] = full["passive"];
     return HttpResponse::Json(200, body);
+}
+
+// The blink check run in slices (a clip never holds a worker for long); the video is opened in
+// the first slice, on the worker.
+SliceStep BlinkInSlices(ServerContext& ctx, std::vector<std::uint8_t> video) {
+    auto job = std::make_shared<std::unique_ptr<BlinkVideoJob>>();
+    return [&ctx, job, video = std::move(video)](
+               std::chrono::steady_clock::time_point until) mutable -> std::optional<HttpResponse> {
+        if (!*job) {
+            auto started = ctx.engine->StartBlinkVideo(video);
+            if (!started) return BlinkAnswer(ctx, Unexpected{started.error()});
+            *job = std::move(*started);
+            video = {};  // the job holds its own copy
+        }
+        if (!(*job)->Step(until)) return std::nullopt;
+        return BlinkAnswer(ctx, (*job)->Result());
+    };
 }
 
 }  // namespace
@@ -124,8 +140,7 @@ void AddSystemBRoutes(Router& router, ServerContext& ctx) {
                                   : ErrorResponse(video.error()));
                         return;
                     }
-                    RunOnWorker(ctx, std::move(reply),
-                                [&ctx, bytes = std::move(*video)] { return Blink(ctx, bytes); });
+                    RunInSlices(ctx, std::move(reply), BlinkInSlices(ctx, std::move(*video)));
                 }});
 }
 
