@@ -281,7 +281,8 @@ std::optional<Event> ChallengeSession::OnActionFrame(const Observation& observat
     if (asked == Direction::Blink) {
         passed = UpdateBlink(observation.eyes_closed);
     } else {
-        meets_asked = Beyond(asked, pose);
+        meets_asked =
+            PoseBeyond(asked, pose.yaw, pose.pitch, config_.action_yaw, config_.action_pitch);
         action_run_ = meets_asked ? action_run_ + 1 : 0;
         passed = action_run_ >= config_.action_hold_frames;
     }
@@ -291,7 +292,8 @@ std::optional<Event> ChallengeSession::OnActionFrame(const Observation& observat
 
     std::optional<Direction> other;
     for (const Direction d : kPoseDirections) {
-        if (d != asked && Beyond(d, pose)) {
+        if (d != asked &&
+            PoseBeyond(d, pose.yaw, pose.pitch, config_.action_yaw, config_.action_pitch)) {
             other = d;
             break;
         }
@@ -326,20 +328,41 @@ std::optional<Event> ChallengeSession::Succeed(Pose pose) {
     return MakeEvent(EventType::Success, pose);
 }
 
-bool ChallengeSession::Beyond(Direction direction, Pose pose) const {
+bool PoseBeyond(Direction direction, float yaw, float pitch, float action_yaw, float action_pitch,
+                float slack_deg) {
     switch (direction) {
         case Direction::Left:
-            return pose.yaw < -config_.action_yaw;
+            return yaw < -(action_yaw - slack_deg);
         case Direction::Right:
-            return pose.yaw > config_.action_yaw;
+            return yaw > action_yaw - slack_deg;
         case Direction::Up:
-            return pose.pitch < -config_.action_pitch;
+            return pitch < -(action_pitch - slack_deg);
         case Direction::Down:
-            return pose.pitch > config_.action_pitch;
+            return pitch > action_pitch - slack_deg;
         case Direction::Blink:
             return false;
     }
     return false;
+}
+
+bool ActionCheck::MayComplete(std::optional<std::pair<float, float>> raw_yaw_pitch,
+                              float slack_deg) const {
+    if (!awaited) return false;
+    if (*awaited == Direction::Blink) return true;
+    if (!raw_yaw_pitch) return false;
+    const float yaw = mirrored ? -raw_yaw_pitch->first : raw_yaw_pitch->first;
+    const float pitch = raw_yaw_pitch->second - pitch_baseline;
+    return PoseBeyond(*awaited, yaw, pitch, action_yaw, action_pitch, slack_deg);
+}
+
+ActionCheck ChallengeSession::CurrentActionCheck() const {
+    ActionCheck c;
+    if (state_ == State::WaitingAction) c.awaited = challenge_;
+    c.pitch_baseline = baseline_.value_or(0.0f);
+    c.mirrored = config_.mirrored;
+    c.action_yaw = config_.action_yaw;
+    c.action_pitch = config_.action_pitch;
+    return c;
 }
 
 bool ChallengeSession::UpdateBlink(std::optional<float> eyes_closed) {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "challenge/challenge_config.hpp"
@@ -81,6 +82,29 @@ struct Event {
 using Clock = std::function<double()>;
 /// @brief Uniform 32-bit values (production: libsodium randombytes_random, a CSPRNG).
 using Random = std::function<std::uint32_t()>;
+
+/// @brief A copy of the session's judgement of actions, for a thread that cannot ask the
+/// session itself: which challenge a frame may complete now and how a raw pose is read (mirroring
+/// undone, pitch against the session's baseline). The stream core uses it to put passive
+/// evidence on every frame that could complete a challenge.
+/// THREAD SAFETY: a plain value.
+struct ActionCheck {
+    std::optional<Direction> awaited;  ///< the challenge being performed (WaitingAction only)
+    float pitch_baseline = 0;          ///< the session's level pitch
+    bool mirrored = false;             ///< LEFT and RIGHT swap
+    float action_yaw = 0;              ///< ChallengeConfig::action_yaw
+    float action_pitch = 0;            ///< ChallengeConfig::action_pitch
+
+    /// @brief True when a frame with this raw pose (none: no face) could complete `awaited`,
+    /// the thresholds eased by @p slack_deg; always true for Blink, false with nothing awaited.
+    [[nodiscard]] bool MayComplete(std::optional<std::pair<float, float>> raw_yaw_pitch,
+                                   float slack_deg) const;
+};
+
+/// @brief Whether a session-frame pose (mirroring undone, pitch relative) is beyond the action
+/// thresholds in @p direction, less @p slack_deg (never for Blink). The one test of an action.
+bool PoseBeyond(Direction direction, float yaw, float pitch, float action_yaw, float action_pitch,
+                float slack_deg = 0);
 
 /// @brief One active-challenge session: the user centres, is asked for a random move, performs
 /// it, returns to the centre, and so on until required_successes moves have passed.
@@ -187,6 +211,8 @@ class ChallengeSession {
     [[nodiscard]] std::optional<FailReason> Failure() const { return failure_; }
     /// @brief The configuration in use.
     [[nodiscard]] const ChallengeConfig& Config() const { return config_; }
+    /// @brief The session's judgement of actions as it stands now (a copy for other threads).
+    [[nodiscard]] ActionCheck CurrentActionCheck() const;
 
   private:
     struct Pose {
@@ -204,7 +230,6 @@ class ChallengeSession {
     Event OnCenterFrame(const Observation& observation, double now);
     std::optional<Event> OnActionFrame(const Observation& observation);
     std::optional<Event> Succeed(Pose pose);
-    bool Beyond(Direction direction, Pose pose) const;
     bool UpdateBlink(std::optional<float> eyes_closed);
     Direction Draw();
     void ResetRuns();
