@@ -13,12 +13,12 @@
 #include <string>
 #include <vector>
 
-#include "server/load_client.hpp"
+#include "loadgen/load_client.hpp"
 #include "text_table.hpp"
 
 namespace liveproof::cli::bench {
 
-namespace load = server::load;
+namespace load = loadgen;
 using nlohmann::json;
 
 // Caps: a load generator that can be pointed at the wrong place must stay small and short.

@@ -11,9 +11,9 @@
 
 #include "bench_common.hpp"
 #include "cli_common.hpp"
+#include "loadgen/load_client.hpp"
 #include "media/base64.hpp"
 #include "media/image_header.hpp"
-#include "server/load_client.hpp"
 
 namespace liveproof::cli::bench {
 

@@ -9,10 +9,10 @@
 
 #include "bench_common.hpp"
 #include "cli_common.hpp"
+#include "loadgen/load_client.hpp"
 #include "media/base64.hpp"
 #include "media/decode.hpp"
 #include "media/video.hpp"
-#include "server/load_client.hpp"
 
 namespace liveproof::cli::bench {
 

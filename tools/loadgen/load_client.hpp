@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "liveproof/expected.hpp"
-#include "server/load_stats.hpp"
+#include "loadgen/load_stats.hpp"
 
-namespace liveproof::server::load {
+namespace liveproof::loadgen {
 
 /// @brief A parsed http:// or ws:// URL (no TLS, no user info).
 struct LoadUrl {
@@ -126,4 +126,4 @@ struct WsLoadResult {
 /// returns within about duration_s + 1/fps + 3 s plus two /metrics reads.
 WsLoadResult RunWsLoad(const WsLoadOptions& options);
 
-}  // namespace liveproof::server::load
+}  // namespace liveproof::loadgen

@@ -6,10 +6,10 @@
 #include <optional>
 #include <thread>
 
-#include "server/load_client.hpp"
-#include "server/load_net.hpp"
+#include "loadgen/load_client.hpp"
+#include "loadgen/load_net.hpp"
 
-namespace liveproof::server::load {
+namespace liveproof::loadgen {
 
 namespace {
 
@@ -194,4 +194,4 @@ HttpLoadResult RunHttpLoad(const HttpLoadOptions& options) {
     return std::move(run.result);
 }
 
-}  // namespace liveproof::server::load
+}  // namespace liveproof::loadgen

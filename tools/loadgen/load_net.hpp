@@ -11,9 +11,9 @@
 #include <string_view>
 #include <vector>
 
-#include "server/load_client.hpp"
+#include "loadgen/load_client.hpp"
 
-namespace liveproof::server::load::detail {
+namespace liveproof::loadgen::detail {
 
 namespace net = boost::asio;
 namespace beast = boost::beast;
@@ -45,4 +45,4 @@ std::optional<std::map<std::string, double>> ServerDeltasSince(
     const std::optional<std::map<std::string, double>>& before, const LoadTarget& target,
     const std::string& api_key, std::span<const std::string_view> names, double settle_s);
 
-}  // namespace liveproof::server::load::detail
+}  // namespace liveproof::loadgen::detail

@@ -1,12 +1,12 @@
 // Latency histogram and /metrics parsing for the load generators.
-#include "server/load_stats.hpp"
+#include "loadgen/load_stats.hpp"
 
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdlib>
 
-namespace liveproof::server::load {
+namespace liveproof::loadgen {
 
 namespace {
 
@@ -107,4 +107,4 @@ std::map<std::string, double> MetricDeltas(const std::map<std::string, double>& 
     return out;
 }
 
-}  // namespace liveproof::server::load
+}  // namespace liveproof::loadgen

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-namespace liveproof::server::load {
+namespace liveproof::loadgen {
 
 /// @brief Percentiles of a set of latencies, in milliseconds (0 when count is 0).
 struct LatencySummary {
@@ -51,4 +51,4 @@ std::map<std::string, double> ParseMetricSamples(std::string_view text,
 std::map<std::string, double> MetricDeltas(const std::map<std::string, double>& before,
                                            const std::map<std::string, double>& after);
 
-}  // namespace liveproof::server::load
+}  // namespace liveproof::loadgen

@@ -1,6 +1,6 @@
 // What both load generators share: URL parsing, loopback-only resolution, the reachability
 // probe, error names and the /metrics read.
-#include "server/load_client.hpp"
+#include "loadgen/load_client.hpp"
 
 #include <algorithm>
 #include <boost/beast/http.hpp>
@@ -9,10 +9,10 @@
 #include <cstdio>
 #include <thread>
 
-#include "server/load_net.hpp"
-#include "server/load_stats.hpp"
+#include "loadgen/load_net.hpp"
+#include "loadgen/load_stats.hpp"
 
-namespace liveproof::server::load {
+namespace liveproof::loadgen {
 
 namespace http = boost::beast::http;
 namespace beast = detail::beast;
@@ -219,4 +219,4 @@ std::optional<std::map<std::string, double>> ServerDeltasSince(
 
 }  // namespace detail
 
-}  // namespace liveproof::server::load
+}  // namespace liveproof::loadgen

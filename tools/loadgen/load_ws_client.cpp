@@ -10,10 +10,10 @@
 #include <optional>
 #include <thread>
 
-#include "server/load_client.hpp"
-#include "server/load_net.hpp"
+#include "loadgen/load_client.hpp"
+#include "loadgen/load_net.hpp"
 
-namespace liveproof::server::load {
+namespace liveproof::loadgen {
 
 namespace {
 
@@ -472,4 +472,4 @@ WsLoadResult RunWsLoad(const WsLoadOptions& options) {
     return std::move(run.result);
 }
 
-}  // namespace liveproof::server::load
+}  // namespace liveproof::loadgen
