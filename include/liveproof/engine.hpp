@@ -7,6 +7,7 @@
 #include <span>
 
 #include "liveproof/expected.hpp"
+#include "liveproof/export.hpp"
 #include "liveproof/options.hpp"
 #include "liveproof/types.hpp"
 
@@ -20,7 +21,7 @@ class Engine;
 ///
 /// THREAD SAFETY: one thread at a time (successive Steps may run on different threads). The
 /// Engine must outlive the job.
-class BlinkVideoJob {
+class LIVEPROOF_EXPORT BlinkVideoJob {
   public:
     ~BlinkVideoJob();
     BlinkVideoJob(const BlinkVideoJob&) = delete;
@@ -49,7 +50,7 @@ class BlinkVideoJob {
 ///
 /// THREAD SAFETY: every const member function may be called from any number of threads at
 /// once. Create and destruction must not race with calls.
-class Engine {
+class LIVEPROOF_EXPORT Engine {
   public:
     /// @brief Loads and verifies the models and builds the pipelines.
     /// @return the engine, or ModelMissing / ModelCorrupt / ManifestInvalid naming the file.

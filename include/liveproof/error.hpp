@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "liveproof/export.hpp"
+
 namespace liveproof {
 
 /// @brief What went wrong, banded by subsystem (1xx input, 2xx media, 3xx video, 4xx models, 9xx
@@ -37,6 +39,6 @@ struct Error {
 };
 
 /// @brief Stable snake_case name of a code, used as the JSON "error" field.
-std::string_view ErrorCodeName(ErrorCode code);
+LIVEPROOF_EXPORT std::string_view ErrorCodeName(ErrorCode code);
 
 }  // namespace liveproof

@@ -12,6 +12,7 @@
 
 #include "liveproof/error.hpp"
 #include "liveproof/expected.hpp"
+#include "liveproof/export.hpp"
 #include "liveproof/options.hpp"
 #include "liveproof/types.hpp"
 
@@ -78,7 +79,7 @@ struct StreamEvidence {
 ///
 /// THREAD SAFETY: one thread at a time (successive frames may come from different threads if
 /// the caller orders them). The Engine must outlive the stream.
-class FaceStream {
+class LIVEPROOF_EXPORT FaceStream {
   public:
     /// @brief Whether this frame's main face could decide the outcome (complete a challenge):
     /// such frames always get passive evidence.
