@@ -135,7 +135,8 @@ LP_API lp_status lp_analyze_image(lp_engine* engine, const uint8_t* bytes, size_
 LP_API lp_status lp_analyze_pixels(lp_engine* engine, const uint8_t* pixels, int32_t width,
                                    int32_t height, size_t stride, lp_pixel_format format,
                                    const lp_analysis* what, lp_image_result* result);
-/** lp_analyze_image with the full result as JSON (the shape of POST /v1/analyze). */
+/** lp_analyze_image with the full result as JSON (the shape of POST /v1/analyze). The JSON holds
+ * the stage timings, so its size varies by a few bytes from call to call: leave room. */
 LP_API lp_status lp_analyze_image_json(lp_engine* engine, const uint8_t* bytes, size_t size,
                                        char* json, size_t json_size, size_t* needed);
 
