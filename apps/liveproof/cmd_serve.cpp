@@ -8,9 +8,9 @@
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "common/json_text.hpp"
+#include "licence/licence.hpp"
 #include "server/api/routes.hpp"
 #include "server/http_server.hpp"
-#include "server/licence.hpp"
 #include "server/metrics_registry.hpp"
 #include "server/router.hpp"
 #include "server/server_config.hpp"
@@ -120,11 +120,11 @@ int Serve(const ServeFlags& flags) {
     server::MetricsRegistry metrics;
     DescribeMetrics(metrics);
     server::WorkerPool workers(cfg.workers, static_cast<std::size_t>(cfg.queue_capacity));
-    server::LicenceState licence(cfg.licence_public_key, cfg.licence_file);
+    licence::LicenceState licence_state(cfg.licence_public_key, cfg.licence_file);
     ctx.engine = engine->get();
     ctx.workers = &workers;
     ctx.metrics = &metrics;
-    ctx.licence = &licence;
+    ctx.licence = &licence_state;
 
     server::Router router(ctx);
     server::api::AddServiceRoutes(router, ctx);

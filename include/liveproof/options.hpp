@@ -64,11 +64,13 @@ struct EngineOptions {
     float liveness_threshold = 0.5f;  ///< P(real) at or above which a face is judged real
     MediaLimits limits;               ///< input caps
     AttributeOptions attributes;      ///< score mappings and flags
-    /// Wall time one image analysis may take (its decode decides) before it is abandoned with
-    /// TimeBudgetExceeded; 0 = no budget.
+    /// CPU time (of the analysing thread) one image's decode may take before the analysis is
+    /// abandoned with TimeBudgetExceeded; 0 = no budget. CPU time, not wall time, so that
+    /// waiting for a pipeline or a busy machine never counts against an input.
     double time_budget_seconds = 0;
-    /// The same for a video: every frame's decode and analysis count. A real 4-second blink clip
-    /// takes ~3 s, so videos get their own, larger budget; 0 = no budget.
+    /// The same for a video: every frame's decode and analysis count (CPU time of the thread
+    /// that runs them; FFmpeg's own decoder threads are bounded by the frame and pixel caps).
+    /// A real 4-second blink clip takes ~3 s, so videos get their own, larger budget; 0 = none.
     double video_time_budget_seconds = 0;
 };
 

@@ -15,8 +15,8 @@ struct BlinkVideoJob::State {
     const Engine::Impl* engine = nullptr;
     BlinkOptions options;
     std::unique_ptr<media::VideoReader> reader;
-    std::chrono::steady_clock::duration budget = std::chrono::steady_clock::duration::max();
-    std::chrono::steady_clock::duration spent{0};   // analysis time summed over the Steps
+    engine::ThreadCpuClock::duration budget = engine::ThreadCpuClock::duration::max();
+    engine::ThreadCpuClock::duration spent{0};      // analysis CPU time summed over the Steps
     std::optional<Expected<BlinkAnalysis>> result;  // set once, when the job ends
 
     BlinkAnalysis out;
@@ -43,11 +43,12 @@ Expected<BlinkAnalysis> BlinkVideoJob::Result() const {
 bool BlinkVideoJob::Step(std::chrono::steady_clock::time_point until) {
     State& s = *state_;
     if (s.result) return true;
-    const auto started = std::chrono::steady_clock::now();
+    std::optional<engine::ThreadCpuClock::time_point> started;  // once a pipeline is ours
     auto outcome = engine::Guarded([&]() -> Expected<bool> {
         auto lease = s.engine->pool->Acquire();
+        started = engine::ThreadCpuClock::now();
         do {
-            if (s.spent + (std::chrono::steady_clock::now() - started) > s.budget) {
+            if (s.spent + (engine::ThreadCpuClock::now() - *started) > s.budget) {
                 return MakeError(ErrorCode::TimeBudgetExceeded,
                                  "the video took longer to analyse than the time budget (" +
                                      std::to_string(s.reader->info().frames_read) +
@@ -60,7 +61,7 @@ bool BlinkVideoJob::Step(std::chrono::steady_clock::time_point until) {
         } while (std::chrono::steady_clock::now() < until);
         return false;
     });
-    s.spent += std::chrono::steady_clock::now() - started;
+    if (started) s.spent += engine::ThreadCpuClock::now() - *started;
     if (!outcome) {
         s.result = Unexpected{outcome.error()};
     } else if (*outcome) {
@@ -158,8 +159,7 @@ Expected<std::unique_ptr<BlinkVideoJob>> Engine::StartBlinkVideo(
         state->options = options;
         state->reader = std::move(*reader);
         if (impl_->options.video_time_budget_seconds > 0) {
-            state->budget = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                std::chrono::duration<double>(impl_->options.video_time_budget_seconds));
+            state->budget = engine::BudgetOf(impl_->options.video_time_budget_seconds);
         }
         return std::unique_ptr<BlinkVideoJob>(new BlinkVideoJob(std::move(state)));
     });

@@ -86,7 +86,7 @@ Expected<ImageAnalysis> Engine::AnalyzeUnguarded(std::span<const std::uint8_t> b
     }
     // A decode cannot be interrupted (the caps bound it); what it cost decides whether the
     // analysis still runs.
-    if (std::chrono::steady_clock::now() > deadline) {
+    if (engine::ThreadCpuClock::now() > deadline) {
         return MakeError(ErrorCode::TimeBudgetExceeded,
                          "decoding the image took longer than the time budget (" +
                              std::to_string(static_cast<int>(out.timings_ms["decode"])) + " ms)");

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <ctime>
 #include <memory>
 #include <new>
 #include <opencv2/core.hpp>
@@ -22,12 +23,34 @@ struct Engine::Impl {
 
 namespace engine {
 
+/// @brief The clock of the time budgets: CPU time of the calling thread. A budget bounds what
+/// one input costs, so neither the wait for a free pipeline nor the load of other work on the
+/// machine may count against it (with wall time, a legal clip ran out of budget under ctest -j2).
+/// Inference runs on the calling thread (EngineOptions::opencv_threads = 1, the default).
+struct ThreadCpuClock {
+    using duration = std::chrono::nanoseconds;
+    using rep = duration::rep;
+    using period = duration::period;
+    using time_point = std::chrono::time_point<ThreadCpuClock>;
+    static constexpr bool is_steady = true;
+    static time_point now() noexcept {
+        timespec ts{};
+        ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        return time_point(std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec));
+    }
+};
+
+/// @brief A budget of @p seconds as a ThreadCpuClock duration (unlimited when seconds <= 0).
+inline ThreadCpuClock::duration BudgetOf(double seconds) {
+    if (seconds <= 0) return ThreadCpuClock::duration::max();
+    return std::chrono::duration_cast<ThreadCpuClock::duration>(
+        std::chrono::duration<double>(seconds));
+}
+
 /// @brief A time budget of @p seconds from now as a deadline (none when seconds <= 0).
-inline std::chrono::steady_clock::time_point DeadlineAfter(double seconds) {
-    if (seconds <= 0) return std::chrono::steady_clock::time_point::max();
-    return std::chrono::steady_clock::now() +
-           std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-               std::chrono::duration<double>(seconds));
+inline ThreadCpuClock::time_point DeadlineAfter(double seconds) {
+    if (seconds <= 0) return ThreadCpuClock::time_point::max();
+    return ThreadCpuClock::now() + BudgetOf(seconds);
 }
 
 /// @brief Runs body, turning any exception into an ErrorCode::Internal error: no exception may

@@ -15,7 +15,7 @@
 #include <type_traits>
 
 #include "common/json_text.hpp"
-#include "server/licence.hpp"
+#include "licence/licence.hpp"
 #include "server/ws_challenge.hpp"
 
 namespace liveproof::server {
@@ -309,7 +309,7 @@ Expected<void> ServerConfig::Finalize() {
     // A list that names no valid challenge starts a server whose every /ws closes 1011.
     if (auto cc = ChallengeConfigFrom(*this, false); !cc)
         return Bad("challenges", cc.error().detail);
-    if (!licence_public_key.empty() && !LicenceKeyWellFormed(licence_public_key)) {
+    if (!licence_public_key.empty() && !licence::LicenceKeyWellFormed(licence_public_key)) {
         return Bad("licence_public_key", "expected the base64 of a 32-byte Ed25519 public key");
     }
     return {};

@@ -14,19 +14,21 @@
 #include "server/server_config.hpp"
 #include "server/worker_pool.hpp"
 
-namespace liveproof::server {
-
+namespace liveproof::licence {
 class LicenceState;
+}  // namespace liveproof::licence
+
+namespace liveproof::server {
 
 /// @brief WHAT THIS OBJECT REPRESENTS: the shared state of one running server.
 /// THREAD SAFETY: members are thread-safe themselves (Engine, WorkerPool, MetricsRegistry) or
 /// immutable after start-up (config).
 struct ServerContext {
-    ServerConfig config;                 ///< effective settings
-    const Engine* engine = nullptr;      ///< shared engine (its own pipeline pool)
-    WorkerPool* workers = nullptr;       ///< inference admission
-    MetricsRegistry* metrics = nullptr;  ///< Prometheus registry
-    LicenceState* licence = nullptr;     ///< system C activation state
+    ServerConfig config;                       ///< effective settings
+    const Engine* engine = nullptr;            ///< shared engine (its own pipeline pool)
+    WorkerPool* workers = nullptr;             ///< inference admission
+    MetricsRegistry* metrics = nullptr;        ///< Prometheus registry
+    licence::LicenceState* licence = nullptr;  ///< system C activation state
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     std::atomic<bool> ready{false};  ///< models loaded and workers up
     LogLimiter log_limiter;          ///< budget for repeated warning and error lines

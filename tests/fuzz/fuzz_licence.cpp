@@ -14,12 +14,12 @@
 
 #include "common/json_text.hpp"
 #include "fuzz_support.hpp"
+#include "licence/licence.hpp"
 #include "media/base64.hpp"
-#include "server/licence.hpp"
 
 namespace {
 
-using liveproof::server::LicenceStatus;
+using liveproof::licence::LicenceStatus;
 
 struct Keys {
     unsigned char pk[crypto_sign_PUBLICKEYBYTES];
@@ -34,7 +34,7 @@ const Keys& TheKeys() {
         Keys k;
         crypto_sign_keypair(k.pk, k.sk);
         k.pk_b64 = liveproof::media::EncodeBase64(std::span<const std::uint8_t>(k.pk));
-        k.machine_code = liveproof::server::MachineCode();
+        k.machine_code = liveproof::licence::MachineCode();
         return k;
     }();
     return keys;
@@ -74,7 +74,7 @@ LicenceStatus Oracle(std::string_view payload, const std::string& machine_code, 
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using liveproof::fuzz::Fail;
-    namespace srv = liveproof::server;
+    namespace lic = liveproof::licence;
     const Keys& k = TheKeys();
     if (size == 0) return 0;
     const std::uint8_t mode = data[0];
@@ -85,7 +85,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         case 0: {
             // Arbitrary text: nobody without the secret key gets Ok, or even Expired (which is
             // only answered behind a valid signature).
-            if (srv::VerifyLicence(k.pk_b64, rest, k.machine_code, now) != LicenceStatus::Invalid)
+            if (lic::VerifyLicence(k.pk_b64, rest, k.machine_code, now) != LicenceStatus::Invalid)
                 Fail("licence", "unsigned text was accepted: " + rest);
             break;
         }
@@ -103,19 +103,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             const std::string licence = B64(payload, url) + "." + B64(sig, url);
             const LicenceStatus want =
                 licence.size() > 4096 ? LicenceStatus::Invalid : Oracle(text, k.machine_code, now);
-            const LicenceStatus got = srv::VerifyLicence(k.pk_b64, licence, k.machine_code, now);
+            const LicenceStatus got = lic::VerifyLicence(k.pk_b64, licence, k.machine_code, now);
             if (got != want)
                 Fail("licence", "signed payload judged " + std::to_string(static_cast<int>(got)) +
                                     ": " + text);
             // A licence for another machine, or checked against another key, never passes.
-            if (srv::VerifyLicence(k.pk_b64, licence, k.machine_code + "x", now) ==
+            if (lic::VerifyLicence(k.pk_b64, licence, k.machine_code + "x", now) ==
                 LicenceStatus::Ok)
                 Fail("licence", "accepted for another machine");
             break;
         }
         default: {
             // The public key setting itself (checked at start-up) and verification under it.
-            const bool well_formed = srv::LicenceKeyWellFormed(rest);
+            const bool well_formed = lic::LicenceKeyWellFormed(rest);
             auto decoded = liveproof::media::DecodeBase64(rest, 64);
             if (well_formed != (decoded && decoded->size() == crypto_sign_PUBLICKEYBYTES))
                 Fail("licence", "LicenceKeyWellFormed disagrees with the decoder");
@@ -130,7 +130,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             const bool ours = decoded && decoded->size() == crypto_sign_PUBLICKEYBYTES &&
                               std::equal(decoded->begin(), decoded->end(), k.pk);
             const bool ok =
-                srv::VerifyLicence(rest, licence, k.machine_code, now) == LicenceStatus::Ok;
+                lic::VerifyLicence(rest, licence, k.machine_code, now) == LicenceStatus::Ok;
             if (ok != ours) Fail("licence", "key/signature mismatch judged wrongly: " + rest);
             break;
         }

@@ -169,7 +169,7 @@ ServerHarness::ServerHarness(Mode mode) {
     }
     if (auto r = c.Finalize(); !r) Fail("harness config", r.error().detail);
     DescribeMetrics(metrics);
-    licence = std::make_unique<server::LicenceState>(c.licence_public_key, "");
+    licence = std::make_unique<licence::LicenceState>(c.licence_public_key, "");
     ctx.workers = &workers;
     ctx.metrics = &metrics;
     ctx.licence = licence.get();

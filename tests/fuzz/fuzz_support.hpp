@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "server/licence.hpp"
+#include "licence/licence.hpp"
 #include "server/metrics_registry.hpp"
 #include "server/router.hpp"
 #include "server/server_context.hpp"
@@ -55,7 +55,7 @@ struct ServerHarness {
     server::ServerContext ctx;
     server::MetricsRegistry metrics;
     server::WorkerPool workers{0, 0};
-    std::unique_ptr<server::LicenceState> licence;
+    std::unique_ptr<licence::LicenceState> licence;
     std::unique_ptr<server::Router> router;
 };
 

@@ -2,9 +2,9 @@
 #include <cmath>
 
 #include "engine/result_json.hpp"
+#include "licence/licence.hpp"
 #include "server/api/api_common.hpp"
 #include "server/api/routes.hpp"
-#include "server/licence.hpp"
 
 namespace liveproof::server::api {
 
@@ -140,7 +140,7 @@ void AddSystemCRoutes(Router& router, ServerContext& ctx) {
     AddDetection(router, ctx, "/check_liveness_base64", true);
     router.Add({"GET", "/get-machine-code", "c_machine_code", true, BodyClass::Small,
                 [](HttpRequest&&, Reply reply) {
-                    reply(CJson({{"machineCode", MachineCode()}}));
+                    reply(CJson({{"machineCode", licence::MachineCode()}}));
                 }});
     router.Add({"POST", "/activate-machine", "c_activate", true, BodyClass::Small,
                 [&ctx](HttpRequest&& req, Reply reply) {
@@ -150,7 +150,7 @@ void AddSystemCRoutes(Router& router, ServerContext& ctx) {
                                                   "JSON field 'license' (a string) is required"));
                         return;
                     }
-                    const LicenceStatus s =
+                    const licence::LicenceStatus s =
                         ctx.licence->Activate((*j)["license"].get<std::string>());
                     const int init =
                         ctx.ready ? 0 : -5;  // SDK_INIT_ERROR when the engine is not up

@@ -5,7 +5,7 @@
 #include <mutex>
 #include <string>
 
-namespace liveproof::server {
+namespace liveproof::licence {
 
 /// @brief Activation outcome codes, as system C's SDK_ERROR (0 success, -1 invalid, -3 expired).
 enum class LicenceStatus : int { Ok = 0, Invalid = -1, Expired = -3 };
@@ -45,4 +45,4 @@ class LicenceState {
     std::mutex mutex_;
 };
 
-}  // namespace liveproof::server
+}  // namespace liveproof::licence

@@ -1,5 +1,5 @@
 // Offline licence checks with libsodium; nothing here phones home.
-#include "server/licence.hpp"
+#include "licence/licence.hpp"
 
 #include <sodium.h>
 #include <spdlog/spdlog.h>
@@ -13,7 +13,7 @@
 #include "engine/models.hpp"
 #include "media/base64.hpp"
 
-namespace liveproof::server {
+namespace liveproof::licence {
 
 namespace {
 constexpr std::size_t kMaxLicenceBytes = 4096;
@@ -110,4 +110,4 @@ LicenceStatus LicenceState::Activate(const std::string& licence) {
     return LicenceStatus::Ok;
 }
 
-}  // namespace liveproof::server
+}  // namespace liveproof::licence
