@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The installed SDK: `cmake --install` into a temporary prefix, then a C program built with
 # pkg-config and a C++ program built with find_package(liveproof), both out of tree, analyse the
-# samples and must agree with `liveproof analyze` (face count, and P(real) within 1e-4).
+# samples and must agree with `liveproof analyze` (face count, and P(real) within 1e-4), as must
+# the installed Python package; the installed faceplugin.so (system C's name) loads and inits.
 # Usage: install_test.sh BUILD_DIR LIVEPROOF_BINARY MODEL_DIR SHARED_DIR
 set -euo pipefail
 build=$1 binary=$2 models=$3 shared=$4
@@ -10,6 +11,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 prefix=$work/prefix
 cmake --install "$build" --prefix "$prefix" --component sdk >"$work/install.log"
+cmake --install "$build" --prefix "$prefix" --component python >>"$work/install.log"
 libdir=$(dirname "$(find "$prefix" -name 'libliveproof.so' | head -1)")
 images=("$shared/models/samples/image_T1.jpg" "$shared/models/samples/image_F1.jpg"
         "$shared/models/samples/image_F2.jpg")
@@ -31,6 +33,26 @@ ldd "$work/consumer_c" >"$work/ldd.txt"  # (not piped into grep -q: pipefail and
 grep -q "$libdir/libliveproof.so" "$work/ldd.txt" ||
     { echo "consumer_c is not linked to the installed library"; cat "$work/ldd.txt"; exit 1; }
 
+# Python from the installed package, and system C's library under the name C's app loads.
+PYTHONPATH=$prefix/lib/python3/dist-packages LIVEPROOF_LIBRARY=$libdir/libliveproof.so.0 \
+    python3 - "$models" "${images[@]}" >"$work/py.txt" <<'PY'
+import sys
+import liveproof
+assert "dist-packages" in liveproof.__file__, liveproof.__file__  # the installed copy
+with liveproof.Engine(sys.argv[1]) as engine:
+    for img in sys.argv[2:]:
+        f = engine.analyze(open(img, "rb").read())["faces"]
+        print(img, len(f), "%.6f" % (f[0]["antispoof"]["p_real"] if f else -1.0))
+PY
+LIVEPROOF_MODEL_DIR=$models python3 - "$libdir/faceplugin.so" <<'PY'
+import ctypes, sys
+sdk = ctypes.CDLL(sys.argv[1])
+sdk.getMachineCode.restype = ctypes.c_char_p
+assert sdk.getMachineCode().startswith(b"LP1-"), sdk.getMachineCode()
+assert sdk.initSDK(b"data") == 0
+print("installed faceplugin.so: initSDK 0")
+PY
+
 for img in "${images[@]}"; do
     "$binary" analyze --models "$models" --json "$img" 2>/dev/null | python3 -c '
 import json, sys
@@ -40,7 +62,7 @@ p = f[0]["antispoof"]["p_real"] if f else -1.0
 print(sys.argv[1], len(f), "%.6f" % p)' "$img"
 done >"$work/cli.txt"
 
-python3 - "$work/cli.txt" "$work/c.txt" "$work/cpp.txt" <<'PY'
+python3 - "$work/cli.txt" "$work/c.txt" "$work/cpp.txt" "$work/py.txt" <<'PY'
 import sys
 def rows(path):
     return [line.split() for line in open(path) if line.strip()]
@@ -51,7 +73,7 @@ for name in sys.argv[2:]:
     for a, b in zip(cli, got):
         assert a[0] == b[0] and a[1] == b[1], (name, a, b)
         assert abs(float(a[2]) - float(b[2])) <= 1e-4, (name, a, b)
-print("installed SDK: C (pkg-config) and C++ (find_package) agree with liveproof analyze:")
+print("installed SDK: C (pkg-config), C++ (find_package) and Python agree with liveproof analyze:")
 for row in cli:
     print("  " + " ".join(row))
 PY
