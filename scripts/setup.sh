@@ -7,7 +7,7 @@ build=${1:-$root/build}
 
 packages=(build-essential cmake ninja-build pkg-config git ca-certificates python3
           libopencv-dev opencv-data nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
-          libsodium-dev libgtest-dev libgmock-dev libbenchmark-dev ffmpeg clang-format
+          libsodium-dev libexpected-dev libgtest-dev libgmock-dev libbenchmark-dev ffmpeg clang-format
           libjpeg62-turbo-dev libboost-dev clang libclang-rt-14-dev chromium
           python3-pil python3-numpy)
 missing=()
