@@ -56,7 +56,11 @@ typedef enum lp_status {
     LP_E_NULL_POINTER = 500,
     LP_E_BAD_STRUCT_SIZE = 501,
     LP_E_BUFFER_TOO_SMALL = 502,
-    LP_E_INTERNAL = 900
+    LP_E_INTERNAL = 900,
+    /* Not a status: makes the enum int-wide, so that any int a caller passes is a value of the
+     * type (C++ reads an enum value outside its range as undefined behaviour; UBSan found
+     * lp_error_message(12345) and an unknown pixel format doing so). */
+    LP_STATUS_FORCE_INT = 0x7fffffff
 } lp_status;
 
 /** Static English text for a status (never NULL). */
@@ -89,7 +93,13 @@ LP_API void lp_engine_destroy(lp_engine* engine);
 
 #define LP_MAX_FACES 16
 
-typedef enum lp_pixel_format { LP_PIXEL_BGR = 0, LP_PIXEL_RGB = 1, LP_PIXEL_BGRA = 2, LP_PIXEL_RGBA = 3 } lp_pixel_format;
+typedef enum lp_pixel_format {
+    LP_PIXEL_BGR = 0,
+    LP_PIXEL_RGB = 1,
+    LP_PIXEL_BGRA = 2,
+    LP_PIXEL_RGBA = 3,
+    LP_PIXEL_FORCE_INT = 0x7fffffff /**< not a format (see LP_STATUS_FORCE_INT) */
+} lp_pixel_format;
 
 /** One face. Optional values come with a has_ flag (0: the stage did not run). */
 typedef struct lp_face {

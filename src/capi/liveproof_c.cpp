@@ -247,6 +247,8 @@ const char* lp_error_message(lp_status status) {
             return "buffer too small";
         case LP_E_INTERNAL:
             return "internal error";
+        case LP_STATUS_FORCE_INT:
+            break;
     }
     return "unknown status";
 }
