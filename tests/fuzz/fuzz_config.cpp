@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <string>
 #include <string_view>
@@ -140,7 +141,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             CheckShown(c, "after set");
         }
         if (sections.size() > 2) {
-            bool api_key_given = false;
+            // A variable set twice keeps its last value: only that decides whether keys were
+            // given (the first long run flagged "KEYS=k" then "KEYS=  " as a lost key).
+            std::map<std::string, std::string> final_value;
             for (const auto line : Split(sections[2], '\n')) {
                 const auto eq = line.find('=');
                 if (eq == std::string_view::npos) continue;
@@ -149,8 +152,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 const std::string value(line.substr(eq + 1));
                 setenv(name.c_str(), value.c_str(), 1);
                 set_env.push_back(name);
-                if ((name == "API_KEY" || name == "LIVEPROOF_API_KEYS") && !Blank(value))
-                    api_key_given = true;
+                final_value[name] = value;
+            }
+            bool api_key_given = false;
+            for (const char* name : {"API_KEY", "LIVEPROOF_API_KEYS"}) {
+                const auto it = final_value.find(name);
+                if (it != final_value.end() && !Blank(it->second)) api_key_given = true;
             }
             const bool had_keys = !c.api_keys.empty();
             if (auto r = c.ApplyEnvironment(); !r) {
