@@ -67,12 +67,35 @@ def version():
     return _c().lp_version().decode()
 
 
-class Engine:
+class _Handle:
+    """An object of the C API that must be destroyed once: close(), `with`, or garbage collection.
+    Subclasses name their destroy function in _DESTROY and set self._handle last in __init__."""
+
+    _DESTROY = None
+    _handle = None  # close() and __del__ work even when creation failed
+
+    def close(self):
+        if self._handle:
+            getattr(_c(), self._DESTROY)(self._handle)
+            self._handle = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        self.close()
+
+
+class Engine(_Handle):
     """The loaded, verified models (lp_engine). Close it (or use `with`) to free them."""
+
+    _DESTROY = "lp_engine_destroy"
 
     def __init__(self, model_dir=None, workers=0, liveness_threshold=0.5, max_faces=10,
                  detect_max_side=320):
-        self._handle = None  # close() and __del__ work even when creation fails
         lib = _c()
         options = _capi.EngineOptions()
         lib.lp_engine_options_init(ctypes.byref(options))
@@ -84,20 +107,6 @@ class Engine:
         handle = ctypes.c_void_p()
         _check(lib.lp_engine_create(ctypes.byref(options), ctypes.byref(handle)))
         self._handle = handle
-
-    def close(self):
-        if self._handle:
-            _c().lp_engine_destroy(self._handle)
-            self._handle = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
 
     def analyze(self, image_bytes):
         """Every face of an encoded image (JPEG, PNG, BMP, WebP) as POST /v1/analyze reports it."""
@@ -137,29 +146,16 @@ def _face(f):
     return out
 
 
-class Stream:
+class Stream(_Handle):
     """Frames of one live camera (lp_stream): tracking between detections, one face."""
 
+    _DESTROY = "lp_stream_destroy"
+
     def __init__(self, engine, eyes=False):
-        self._handle = None
         self._engine = engine  # keeps the engine alive while the stream is
         handle = ctypes.c_void_p()
         _check(_c().lp_stream_create(engine._handle, 1 if eyes else 0, ctypes.byref(handle)))
         self._handle = handle
-
-    def close(self):
-        if self._handle:
-            _c().lp_stream_destroy(self._handle)
-            self._handle = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
 
     def feed(self, image_bytes, t_seconds):
         """One encoded frame taken at t_seconds (increasing): the observation as a dict."""
@@ -172,7 +168,7 @@ class Stream:
                 "face_jump": bool(o.face_jump), "face": _face(o.face) if o.has_face else None}
 
 
-class Challenge:
+class Challenge(_Handle):
     """An active challenge (lp_challenge) in system A's protocol, on the caller's clock.
 
     Options: challenges ("LEFT,RIGHT,UP,DOWN"; BLINK optional), required_successes (3),
@@ -180,11 +176,11 @@ class Challenge:
     """
 
     RUNNING, COMPLETE, FAILED = 0, 1, 2
+    _DESTROY = "lp_challenge_destroy"
 
     def __init__(self, engine, challenges=None, required_successes=None,
                  challenge_timeout_s=None, session_timeout_s=None, max_wrong_attempts=None,
                  mirrored=False):
-        self._handle = None
         lib = _c()
         self._engine = engine
         o = _capi.ChallengeOptions()
@@ -202,20 +198,6 @@ class Challenge:
         handle = ctypes.c_void_p()
         _check(lib.lp_challenge_create(engine._handle, ctypes.byref(o), ctypes.byref(handle)))
         self._handle = handle
-
-    def close(self):
-        if self._handle:
-            _c().lp_challenge_destroy(self._handle)
-            self._handle = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
 
     # A call that advances the session must not run twice: a reply too long for the buffer is
     # fetched again with lp_challenge_last_reply.

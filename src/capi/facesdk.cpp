@@ -11,7 +11,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <iterator>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -201,14 +200,13 @@ int LivenessAll(const char* bytes, int len, char* out) {
     return SDK_SUCCESS;
 }
 
+// At most kMaxLicenceFileBytes are read: a path such as /dev/zero must not read forever.
 std::string ReadLicenceFile(const char* path, bool& ok) {
     std::ifstream in(path, std::ios::binary);
-    std::string text;
-    if (in) {
-        text.assign(std::istreambuf_iterator<char>(in), {});
-    }
-    ok = in.good() || in.eof();
-    ok = ok && !text.empty() && text.size() <= kMaxLicenceFileBytes;
+    std::string text(kMaxLicenceFileBytes + 1, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<std::size_t>(in.gcount()));
+    ok = !in.bad() && !text.empty() && text.size() <= kMaxLicenceFileBytes;
     while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
     return text;
 }

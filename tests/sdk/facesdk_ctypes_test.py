@@ -244,6 +244,8 @@ class FaceSdkLikeC(ServerTestCase):
         self.assertEqual(self.sdk.FaceSDK_getMachineCode(None), SDK_PARAM_ERROR)
         self.assertEqual(self.sdk.FaceSDK_activate(b"/nonexistent/licence.txt"),
                          SDK_LICENSE_KEY_ERROR)
+        # An endless file is read only up to the licence cap (4096 bytes), then refused.
+        self.assertEqual(self.sdk.FaceSDK_activate(b"/dev/zero"), SDK_LICENSE_KEY_ERROR)
 
 
 # The child process of the licence test: a key in the environment, C's activation flow.
