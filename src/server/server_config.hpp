@@ -6,7 +6,9 @@
 #include <string_view>
 #include <vector>
 
+#include "challenge/challenge_config.hpp"
 #include "liveproof/expected.hpp"
+#include "liveproof/options.hpp"
 
 namespace liveproof::server {
 
@@ -24,6 +26,10 @@ struct CompatCThresholds {
     float luminance_dark = 50.f;    ///< "Dark" below this
     float luminance_light = 200.f;  ///< "Normal" below this, else "Light"
 };
+
+// Defaults that belong to the engine or the challenge are theirs, written once there.
+inline const EngineOptions kEngineDefaults{};
+inline const challenge::ChallengeConfig kChallengeDefaults{};
 
 /// @brief Every server setting, with its default.
 struct ServerConfig {
@@ -46,32 +52,40 @@ struct ServerConfig {
     std::vector<std::string> api_keys;      ///< empty = auth off
     std::vector<std::string> cors_origins;  ///< allowed Origins; empty = same origin only
     float confidence_threshold = 0.85f;     ///< system B: requires_active_check below this
-    float liveness_threshold = 0.5f;        ///< P(real) at or above which a face is real
-    CompatCThresholds compat_c;             ///< system C's face_state rules
-    std::string licence_public_key;         ///< base64 Ed25519 key; empty = no enforcement
-    std::string licence_file;               ///< where an accepted licence is kept
-    std::string model_dir;                  ///< model folder (MODEL_PATH / LIVEPROOF_MODEL_DIR)
-    std::string web_root;                   ///< built web assets (openapi.json, docs/)
-    int detect_max_side = 320;              ///< detector input long side
-    double max_video_seconds = 20.0;        ///< blink video duration cap
-    double analysis_budget_seconds = 2.0;   ///< time one image or WebSocket frame may take
-    double video_budget_seconds = 20.0;     ///< analysis time one blink video may take
-    double video_slice_seconds = 0.5;       ///< longest a video holds a worker at a time
-    int max_jpeg_scans = 64;                ///< progressive JPEG scans (a scan bomb decodes slowly)
-    std::string log_level = "info";         ///< trace, debug, info, warn, error
+    float liveness_threshold =
+        kEngineDefaults.liveness_threshold;  ///< P(real) at or above which a face is real
+    CompatCThresholds compat_c;              ///< system C's face_state rules
+    std::string licence_public_key;          ///< base64 Ed25519 key; empty = no enforcement
+    std::string licence_file;                ///< where an accepted licence is kept
+    std::string model_dir;                   ///< model folder (MODEL_PATH / LIVEPROOF_MODEL_DIR)
+    std::string web_root;                    ///< built web assets (openapi.json, docs/)
+    int detect_max_side = kEngineDefaults.detect_max_side;  ///< detector input long side
+    double max_video_seconds =
+        kEngineDefaults.limits.max_video_seconds;  ///< blink video duration cap
+    double analysis_budget_seconds = 2.0;          ///< time one image or WebSocket frame may take
+    double video_budget_seconds = 20.0;            ///< analysis time one blink video may take
+    double video_slice_seconds = 0.5;              ///< longest a video holds a worker at a time
+    int max_jpeg_scans =
+        kEngineDefaults.limits
+            .max_jpeg_scans;         ///< progressive JPEG scans (a scan bomb decodes slowly)
+    std::string log_level = "info";  ///< trace, debug, info, warn, error
 
     // System A's WebSocket challenge (src/challenge); env LIVEPROOF_<KEY> as for every key.
-    int required_successes = 3;                     ///< challenges to pass
-    double challenge_timeout = 5.0;                 ///< seconds for one challenge
-    double session_timeout = 30.0;                  ///< seconds for the whole session
-    double ws_idle_timeout = 10.0;                  ///< seconds without any message
-    int max_wrong_attempts = 1;                     ///< wrong moves that fail the session (A: 1)
-    std::string challenges = "LEFT,RIGHT,UP,DOWN";  ///< allowed challenges (BLINK optional)
-    float center_yaw = 15.f;                        ///< CENTER: |yaw| below this (true degrees)
-    float center_pitch = 12.f;                      ///< CENTER: |pitch| below this
-    float action_yaw = 20.f;                        ///< LEFT/RIGHT beyond this yaw
-    float action_pitch = 12.f;              ///< UP/DOWN beyond this pitch (from the baseline)
-    int action_hold_frames = 1;             ///< frames an action must hold
+    int required_successes = kChallengeDefaults.required_successes;  ///< challenges to pass
+    double challenge_timeout =
+        kChallengeDefaults.challenge_timeout_s;  ///< seconds for one challenge
+    double session_timeout =
+        kChallengeDefaults.session_timeout_s;                    ///< seconds for the whole session
+    double ws_idle_timeout = kChallengeDefaults.idle_timeout_s;  ///< seconds without any message
+    int max_wrong_attempts =
+        kChallengeDefaults.max_wrong_attempts;         ///< wrong moves that fail the session (A: 1)
+    std::string challenges = "LEFT,RIGHT,UP,DOWN";     ///< allowed challenges (BLINK optional)
+    float center_yaw = kChallengeDefaults.center_yaw;  ///< CENTER: |yaw| below this (true degrees)
+    float center_pitch = kChallengeDefaults.center_pitch;  ///< CENTER: |pitch| below this
+    float action_yaw = kChallengeDefaults.action_yaw;      ///< LEFT/RIGHT beyond this yaw
+    float action_pitch =
+        kChallengeDefaults.action_pitch;  ///< UP/DOWN beyond this pitch (from the baseline)
+    int action_hold_frames = kChallengeDefaults.action_hold_frames;  ///< frames an action must hold
     int ws_max_message_bytes = 4 << 20;     ///< one WebSocket message (a base64 frame)
     int ws_max_frame_pixels = 1920 * 1088;  ///< frame pixel cap (checked from the header)
     int ws_passive_every = 3;      ///< anti-spoof every Nth frame (+ frames that may complete one)
