@@ -5,12 +5,10 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -30,7 +28,6 @@ using liveproof::licence::LicenceStatus;
 
 // C's app treats the result as final: a threshold of the newer rewrite's /api/liveness.
 constexpr float kRewritePassScore = 0.5f;
-constexpr std::size_t kMaxLicenceFileBytes = 4096;
 
 // The process-wide SDK state. The engine is a shared_ptr so that a call in flight keeps the
 // engine it started with while another thread runs initSDK with a new folder.
@@ -200,17 +197,6 @@ int LivenessAll(const char* bytes, int len, char* out) {
     return SDK_SUCCESS;
 }
 
-// At most kMaxLicenceFileBytes are read: a path such as /dev/zero must not read forever.
-std::string ReadLicenceFile(const char* path, bool& ok) {
-    std::ifstream in(path, std::ios::binary);
-    std::string text(kMaxLicenceFileBytes + 1, '\0');
-    in.read(text.data(), static_cast<std::streamsize>(text.size()));
-    text.resize(static_cast<std::size_t>(in.gcount()));
-    ok = !in.bad() && !text.empty() && text.size() <= kMaxLicenceFileBytes;
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
-    return text;
-}
-
 }  // namespace
 
 extern "C" {
@@ -245,9 +231,8 @@ int FaceSDK_initSDK(void) {
 int FaceSDK_activate(const char* license_path) {
     return Guarded([&]() -> int {
         if (license_path == nullptr) return SDK_PARAM_ERROR;
-        bool ok = false;
-        const std::string text = ReadLicenceFile(license_path, ok);
-        return ok ? Activate(text) : SDK_LICENSE_KEY_ERROR;
+        const auto text = liveproof::licence::ReadLicenceFile(license_path);
+        return text ? Activate(*text) : SDK_LICENSE_KEY_ERROR;
     });
 }
 

@@ -5,9 +5,9 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "common/json_text.hpp"
 #include "engine/models.hpp"
@@ -17,19 +17,20 @@ namespace liveproof::licence {
 
 namespace {
 constexpr std::size_t kMaxLicenceBytes = 4096;
-
-std::string ReadSmallFile(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string s = ss.str();
-    while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-    return s.size() > kMaxLicenceBytes ? "" : s;
-}
 }  // namespace
 
+std::optional<std::string> ReadLicenceFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::string text(kMaxLicenceBytes + 1, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<std::size_t>(in.gcount()));
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+    if (in.bad() || text.empty() || text.size() > kMaxLicenceBytes) return std::nullopt;
+    return text;
+}
+
 std::string MachineCode() {
-    std::string id = ReadSmallFile("/etc/machine-id");
+    std::string id = ReadLicenceFile("/etc/machine-id").value_or("");
     if (id.empty()) {
         char host[256] = {};
         gethostname(host, sizeof host - 1);
@@ -81,7 +82,7 @@ LicenceState::LicenceState(std::string public_key_b64, std::string licence_file)
       file_(std::move(licence_file)),
       machine_code_(MachineCode()) {
     if (enforced() && !file_.empty()) {
-        const std::string stored = ReadSmallFile(file_);
+        const std::string stored = ReadLicenceFile(file_).value_or("");
         if (!stored.empty() && Activate(stored) != LicenceStatus::Ok) {
             spdlog::warn("the stored licence in {} is not valid for this machine", file_);
         }

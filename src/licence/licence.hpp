@@ -3,12 +3,18 @@
 
 #include <ctime>
 #include <mutex>
+#include <optional>
 #include <string>
 
 namespace liveproof::licence {
 
 /// @brief Activation outcome codes, as system C's SDK_ERROR (0 success, -1 invalid, -3 expired).
 enum class LicenceStatus : int { Ok = 0, Invalid = -1, Expired = -3 };
+
+/// @brief The text of a small file (a licence, /etc/machine-id), trailing whitespace trimmed;
+/// nullopt when it cannot be read, is empty or holds more than 4096 bytes. Reads at most that
+/// many bytes, so a path such as /dev/zero cannot make it read forever.
+std::optional<std::string> ReadLicenceFile(const std::string& path);
 
 /// @brief A stable fingerprint of this host: "LP1-" + 32 hex of SHA-256(/etc/machine-id, else
 /// the host name).
