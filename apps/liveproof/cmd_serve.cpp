@@ -69,7 +69,7 @@ void DescribeMetrics(server::MetricsRegistry& m) {
 int Serve(const ServeFlags& flags) {
     server::ServerContext ctx;
     server::ServerConfig& cfg = ctx.config;
-    cfg.model_dir = LIVEPROOF_DEFAULT_MODEL_DIR;
+    cfg.engine.model_dir = LIVEPROOF_DEFAULT_MODEL_DIR;
     cfg.web_root = LIVEPROOF_DEFAULT_WEB_ROOT;
     auto fail = [](const std::string& what) {
         std::cerr << "liveproof serve: " << what << "\n";
@@ -85,9 +85,9 @@ int Serve(const ServeFlags& flags) {
     if (auto r = cfg.ApplyEnvironment(); !r) return fail(r.error().detail);
     if (!flags.host.empty()) cfg.host = flags.host;
     if (flags.port >= 0) cfg.port = flags.port;
-    if (flags.workers >= 0) cfg.workers = flags.workers;
+    if (flags.workers >= 0) cfg.engine.workers = flags.workers;
     if (flags.io_threads > 0) cfg.io_threads = flags.io_threads;
-    if (!flags.models.empty()) cfg.model_dir = flags.models;
+    if (!flags.models.empty()) cfg.engine.model_dir = flags.models;
     if (!flags.api_keys.empty()) cfg.api_keys = flags.api_keys;
     for (const auto& kv : flags.settings) {
         const auto eq = kv.find('=');
@@ -102,24 +102,12 @@ int Serve(const ServeFlags& flags) {
     }
     spdlog::set_level(spdlog::level::from_str(cfg.log_level));
 
-    EngineOptions eo;
-    eo.model_dir = cfg.model_dir;
-    eo.workers = cfg.workers;
-    eo.opencv_threads = 1;  // parallelism comes from the workers, not inside one inference
-    eo.detect_max_side = cfg.detect_max_side;
-    eo.liveness_threshold = cfg.liveness_threshold;
-    eo.limits.max_image_bytes = static_cast<std::size_t>(cfg.max_image_bytes);
-    eo.limits.max_video_bytes = static_cast<std::size_t>(cfg.max_video_bytes);
-    eo.limits.max_video_seconds = cfg.max_video_seconds;
-    eo.limits.max_jpeg_scans = cfg.max_jpeg_scans;
-    eo.time_budget_seconds = cfg.analysis_budget_seconds;
-    eo.video_time_budget_seconds = cfg.video_budget_seconds;
-    auto engine = Engine::Create(eo);
+    auto engine = Engine::Create(cfg.engine);
     if (!engine) return fail("cannot start the engine: " + engine.error().detail);
 
     server::MetricsRegistry metrics;
     DescribeMetrics(metrics);
-    server::WorkerPool workers(cfg.workers, static_cast<std::size_t>(cfg.queue_capacity));
+    server::WorkerPool workers(cfg.engine.workers, static_cast<std::size_t>(cfg.queue_capacity));
     licence::LicenceState licence_state(cfg.licence_public_key, cfg.licence_file);
     ctx.engine = engine->get();
     ctx.workers = &workers;
@@ -137,7 +125,7 @@ int Serve(const ServeFlags& flags) {
     if (cfg.api_keys.empty()) spdlog::warn("no API key configured: authentication is OFF");
     ctx.ready = true;
     spdlog::info("liveproof listening on {}:{} ({} workers, queue {}, {} I/O thread(s))", cfg.host,
-                 (*http)->port(), cfg.workers, cfg.queue_capacity, cfg.io_threads);
+                 (*http)->port(), cfg.engine.workers, cfg.queue_capacity, cfg.io_threads);
     (*http)->Run();
     // Run() returns when every request is answered or the grace period is over (the rest were
     // answered 503). A job still computing then cannot be interrupted: the process ends without

@@ -11,9 +11,9 @@
 #include <optional>
 #include <string>
 
+#include "active/challenge_run.hpp"
 #include "challenge/a_protocol.hpp"
 #include "challenge/challenge_config.hpp"
-#include "challenge/from_stream.hpp"
 #include "common/json_text.hpp"
 #include "engine/result_json.hpp"
 #include "liveproof/engine.hpp"
@@ -35,9 +35,7 @@ struct lp_stream {
 };
 
 struct lp_challenge {
-    lp_challenge(const liveproof::Engine& e, liveproof::StreamOptions o) : stream(e, o) {}
-    liveproof::FaceStream stream;
-    std::optional<liveproof::challenge::ChallengeSession> session;
+    std::optional<liveproof::active::ChallengeRun> run;
     double now = 0;          // the session's clock: the t_seconds of the last call
     std::string last_reply;  // A's last message, for lp_challenge_last_reply
 };
@@ -450,16 +448,14 @@ lp_status lp_challenge_create(lp_engine* engine, const lp_challenge_options* opt
         c.session_timeout_s = options->session_timeout_s;
         c.max_wrong_attempts = options->max_wrong_attempts;
         c.mirrored = options->mirrored != 0;
-        c.require_passive_verdict = true;  // never "complete" before the evidence is judged
-        if (auto v = c.Validate(); !v) return FromError(v.error());
-        auto run = std::make_unique<lp_challenge>(*engine->engine,
-                                                  StreamDefaults(*engine->engine, c.blink_enabled));
-        lp_challenge* raw = run.get();
-        auto session = ch::ChallengeSession::Create(
-            c, [raw] { return raw->now; }, [] { return randombytes_random(); });
-        if (!session) return FromError(session.error());
-        run->session.emplace(std::move(*session));
-        *challenge = run.release();
+        auto out = std::make_unique<lp_challenge>();
+        lp_challenge* raw = out.get();
+        auto run = liveproof::active::ChallengeRun::Create(
+            *engine->engine, c, StreamDefaults(*engine->engine, false), [raw] { return raw->now; },
+            [] { return randombytes_random(); });
+        if (!run) return FromError(run.error());
+        out->run.emplace(std::move(*run));
+        *challenge = out.release();
         return LP_OK;
     });
 }
@@ -480,37 +476,24 @@ lp_status lp_challenge_start(lp_challenge* challenge, double t_seconds, char* js
                              size_t json_size, size_t* needed) {
     return Guarded([&] {
         LP_REQUIRE(challenge, "challenge");
-        if (challenge->session->Started()) return Fail(LP_E_INVALID_ARGUMENT, "already started");
+        if (challenge->run->session().Started())
+            return Fail(LP_E_INVALID_ARGUMENT, "already started");
         challenge->now = t_seconds;
-        return Reply(challenge, challenge->session->Start(), json, json_size, needed);
+        return Reply(challenge, challenge->run->Start(), json, json_size, needed);
     });
 }
 
 lp_status lp_challenge_feed_image(lp_challenge* challenge, const uint8_t* bytes, size_t size,
                                   double t_seconds, char* json, size_t json_size, size_t* needed) {
     return Guarded([&] {
-        namespace ch = liveproof::challenge;
         LP_REQUIRE(challenge, "challenge");
         LP_REQUIRE(bytes || size == 0, "bytes");
-        ch::ChallengeSession& s = *challenge->session;
-        if (!s.Started()) return Fail(LP_E_INVALID_ARGUMENT, "call lp_challenge_start first");
+        liveproof::active::ChallengeRun& run = *challenge->run;
+        if (!run.session().Started())
+            return Fail(LP_E_INVALID_ARGUMENT, "call lp_challenge_start first");
         challenge->now = std::max(challenge->now, t_seconds);
-        if (s.Finished()) return Reply(challenge, std::nullopt, json, json_size, needed);
-        // The idle and session clocks are judged at arrival, as on the WebSocket.
-        if (auto e = s.OnMessage()) return Reply(challenge, e, json, json_size, needed);
-        const auto o = challenge->stream.Feed({bytes, size}, challenge->now,
-                                              ch::DecisiveFor(s.CurrentActionCheck(), 1.0f));
-        if (o.error) {
-            const auto text =
-                o.error->code == ErrorCode::TimeBudgetExceeded
-                    ? std::string("Frame took too long to analyse; send smaller frames")
-                    : std::string(ch::kAErrorCouldNotDecode);
-            return Reply(challenge, s.OnError(text), json, json_size, needed);
-        }
-        auto event = s.OnFrame(ch::FromStream(o));
-        if (!s.Finished() && s.CurrentState() == ch::State::Verifying) {
-            event = s.SetPassiveVerdict(challenge->stream.JudgeSpoof(o));
-        }
+        const auto event =
+            run.Feed(liveproof::active::Frame::Encoded({bytes, size}), challenge->now);
         return Reply(challenge, event, json, json_size, needed);
     });
 }
@@ -519,11 +502,11 @@ lp_status lp_challenge_tick(lp_challenge* challenge, double t_seconds, char* jso
                             size_t* needed) {
     return Guarded([&] {
         LP_REQUIRE(challenge, "challenge");
-        auto& s = *challenge->session;
-        if (!s.Started()) return Fail(LP_E_INVALID_ARGUMENT, "call lp_challenge_start first");
+        auto& run = *challenge->run;
+        if (!run.session().Started())
+            return Fail(LP_E_INVALID_ARGUMENT, "call lp_challenge_start first");
         challenge->now = std::max(challenge->now, t_seconds);
-        if (s.Finished()) return Reply(challenge, std::nullopt, json, json_size, needed);
-        return Reply(challenge, s.OnTick(), json, json_size, needed);
+        return Reply(challenge, run.OnTick(), json, json_size, needed);
     });
 }
 
@@ -537,7 +520,7 @@ lp_status lp_challenge_last_reply(const lp_challenge* challenge, char* json, siz
 
 lp_challenge_state lp_challenge_get_state(const lp_challenge* challenge) {
     if (challenge == nullptr) return LP_CHALLENGE_FAILED;
-    const auto st = challenge->session->CurrentState();
+    const auto st = challenge->run->session().CurrentState();
     if (st == liveproof::challenge::State::Complete) return LP_CHALLENGE_COMPLETE;
     if (st == liveproof::challenge::State::Failed) return LP_CHALLENGE_FAILED;
     return LP_CHALLENGE_RUNNING;

@@ -73,9 +73,9 @@ std::size_t Router::BodyLimit(const std::string& method, const std::string& path
         case BodyClass::Json:
             return static_cast<std::size_t>(c.max_json_bytes);
         case BodyClass::Image:
-            return static_cast<std::size_t>(c.max_image_bytes);
+            return c.engine.limits.max_image_bytes;
         case BodyClass::Video:
-            return static_cast<std::size_t>(c.max_video_bytes);
+            return c.engine.limits.max_video_bytes;
         case BodyClass::Small:
             break;
     }

@@ -16,7 +16,6 @@
 
 #include "common/json_text.hpp"
 #include "licence/licence.hpp"
-#include "server/ws_challenge.hpp"
 
 namespace liveproof::server {
 
@@ -42,9 +41,13 @@ std::string Compact(double x) {
     return out.str();
 }
 
-// Where a field lives: the config itself or its system C thresholds (works for const too).
+// Where a field lives: the config itself or one of its parts (each works for const too).
 constexpr auto kSelf = [](auto& c) -> auto& { return c; };
 constexpr auto kCompatC = [](auto& c) -> auto& { return c.compat_c; };
+constexpr auto kEngine = [](auto& c) -> auto& { return c.engine; };
+constexpr auto kLimits = [](auto& c) -> auto& { return c.engine.limits; };
+constexpr auto kChallenge = [](auto& c) -> auto& { return c.challenge; };
+constexpr auto kStream = [](auto& c) -> auto& { return c.stream; };
 
 // Decimal only, the whole text: "0x50", " 80", "80abc", "inf" and "nan" are refused (std::stod
 // read "0x50" as port 80).
@@ -77,6 +80,8 @@ Setting Number(T Owner::*field, double lo, double hi, Where where) {
     return {set, get};
 }
 
+using challenge::ChallengeConfig;
+
 Setting Int(int ServerConfig::*field, int lo, int hi) { return Number(field, lo, hi, kSelf); }
 
 template <typename T>
@@ -89,6 +94,28 @@ Setting RealC(T CompatCThresholds::*field, double lo, double hi) {
     return Number(field, lo, hi, kCompatC);
 }
 
+// The allowed challenges, parsed when set (an unknown or repeated name is refused at once) and
+// shown as their canonical names; BLINK in the list is what turns eye closure on.
+Setting ChallengeList() {
+    return {[](ServerConfig& c, const std::string& v) -> Expected<void> {
+                auto allowed = challenge::ParseChallengeList(v);
+                if (!allowed) return Unexpected{allowed.error()};
+                c.challenge.allowed = *allowed;
+                c.challenge.blink_enabled =
+                    std::find(allowed->begin(), allowed->end(), challenge::Direction::Blink) !=
+                    allowed->end();
+                return {};
+            },
+            [](const ServerConfig& c) {
+                std::string text;
+                for (const auto d : c.challenge.allowed) {
+                    if (!text.empty()) text += ",";
+                    text += challenge::DirectionName(d);
+                }
+                return nlohmann::json(text);
+            }};
+}
+
 // Secrets are shown only as whether (or how many) they are set.
 Setting Str(std::string ServerConfig::*field, bool secret = false) {
     return {[=](ServerConfig& c, const std::string& v) -> Expected<void> {
@@ -99,6 +126,14 @@ Setting Str(std::string ServerConfig::*field, bool secret = false) {
                 if (!secret) return nlohmann::json(c.*field);
                 return nlohmann::json((c.*field).empty() ? "" : "(set)");
             }};
+}
+
+Setting ModelDir() {
+    return {[](ServerConfig& c, const std::string& v) -> Expected<void> {
+                c.engine.model_dir = v;
+                return {};
+            },
+            [](const ServerConfig& c) { return nlohmann::json(c.engine.model_dir); }};
 }
 
 // spdlog::level::from_str turns an unknown name into "off", which would silence every log
@@ -153,14 +188,14 @@ const std::map<std::string, Setting>& Table() {
         {"host", Str(&ServerConfig::host)},
         {"port", Int(&ServerConfig::port, 1, 65535)},
         {"io_threads", Int(&ServerConfig::io_threads, 1, 16)},
-        {"workers", Int(&ServerConfig::workers, 0, 64)},
+        {"workers", Number(&EngineOptions::workers, 0, 64, kEngine)},
         {"queue_capacity", Int(&ServerConfig::queue_capacity, 0, 10000)},
         {"max_connections", Int(&ServerConfig::max_connections, 1, 100000)},
         {"max_connections_per_client", Int(&ServerConfig::max_connections_per_client, 1, 100000)},
         {"header_limit_bytes", Int(&ServerConfig::header_limit_bytes, 1024, 1 << 20)},
         {"max_json_bytes", Int(&ServerConfig::max_json_bytes, 1024, 256 << 20)},
-        {"max_image_bytes", Int(&ServerConfig::max_image_bytes, 1024, 256 << 20)},
-        {"max_video_bytes", Int(&ServerConfig::max_video_bytes, 1024, 1 << 30)},
+        {"max_image_bytes", Number(&MediaLimits::max_image_bytes, 1024, 256 << 20, kLimits)},
+        {"max_video_bytes", Number(&MediaLimits::max_video_bytes, 1024, 1 << 30, kLimits)},
         {"max_small_body_bytes", Int(&ServerConfig::max_small_body_bytes, 256, 16 << 20)},
         {"request_timeout_seconds", Int(&ServerConfig::request_timeout_seconds, 1, 3600)},
         {"idle_timeout_seconds", Int(&ServerConfig::idle_timeout_seconds, 1, 3600)},
@@ -169,7 +204,7 @@ const std::map<std::string, Setting>& Table() {
         {"api_keys", List(&ServerConfig::api_keys, /*secret=*/true)},
         {"cors_origins", List(&ServerConfig::cors_origins)},
         {"confidence_threshold", Real(&ServerConfig::confidence_threshold, 0, 1)},
-        {"liveness_threshold", Real(&ServerConfig::liveness_threshold, 0, 1)},
+        {"liveness_threshold", Number(&EngineOptions::liveness_threshold, 0, 1, kEngine)},
         {"c_liveness_threshold", RealC(&CompatCThresholds::liveness, 0, 1)},
         {"c_angle_threshold", RealC(&CompatCThresholds::angle, 0, 180)},
         {"c_occlusion_threshold", RealC(&CompatCThresholds::occlusion, 0, 1)},
@@ -183,31 +218,35 @@ const std::map<std::string, Setting>& Table() {
         {"c_luminance_light", RealC(&CompatCThresholds::luminance_light, 0, 255)},
         {"licence_public_key", Str(&ServerConfig::licence_public_key, /*secret=*/true)},
         {"licence_file", Str(&ServerConfig::licence_file)},
-        {"model_dir", Str(&ServerConfig::model_dir)},
+        {"model_dir", ModelDir()},
         {"web_root", Str(&ServerConfig::web_root)},
-        {"detect_max_side", Int(&ServerConfig::detect_max_side, 0, 8192)},
-        {"max_video_seconds", Real(&ServerConfig::max_video_seconds, 0.5, 600)},
-        {"analysis_budget_seconds", Real(&ServerConfig::analysis_budget_seconds, 0.1, 3600)},
-        {"video_budget_seconds", Real(&ServerConfig::video_budget_seconds, 0.5, 3600)},
+        {"detect_max_side", Number(&EngineOptions::detect_max_side, 0, 8192, kEngine)},
+        {"max_video_seconds", Number(&MediaLimits::max_video_seconds, 0.5, 600, kLimits)},
+        {"analysis_budget_seconds",
+         Number(&EngineOptions::time_budget_seconds, 0.1, 3600, kEngine)},
+        {"video_budget_seconds",
+         Number(&EngineOptions::video_time_budget_seconds, 0.5, 3600, kEngine)},
         {"video_slice_seconds", Real(&ServerConfig::video_slice_seconds, 0.01, 10)},
-        {"max_jpeg_scans", Int(&ServerConfig::max_jpeg_scans, 1, 100000)},
+        {"max_jpeg_scans", Number(&MediaLimits::max_jpeg_scans, 1, 100000, kLimits)},
         {"log_level", LogLevel()},
-        {"required_successes", Int(&ServerConfig::required_successes, 1, 10)},
-        {"challenge_timeout", Real(&ServerConfig::challenge_timeout, 0.5, 600)},
-        {"session_timeout", Real(&ServerConfig::session_timeout, 1, 3600)},
-        {"ws_idle_timeout", Real(&ServerConfig::ws_idle_timeout, 0.5, 3600)},
-        {"max_wrong_attempts", Int(&ServerConfig::max_wrong_attempts, 1, 100)},
-        {"challenges", Str(&ServerConfig::challenges)},
-        {"center_yaw", Real(&ServerConfig::center_yaw, 1, 90)},
-        {"center_pitch", Real(&ServerConfig::center_pitch, 1, 90)},
-        {"action_yaw", Real(&ServerConfig::action_yaw, 1, 90)},
-        {"action_pitch", Real(&ServerConfig::action_pitch, 1, 90)},
-        {"action_hold_frames", Int(&ServerConfig::action_hold_frames, 1, 30)},
+        {"required_successes", Number(&ChallengeConfig::required_successes, 1, 10, kChallenge)},
+        {"challenge_timeout", Number(&ChallengeConfig::challenge_timeout_s, 0.5, 600, kChallenge)},
+        {"session_timeout", Number(&ChallengeConfig::session_timeout_s, 1, 3600, kChallenge)},
+        {"ws_idle_timeout", Number(&ChallengeConfig::idle_timeout_s, 0.5, 3600, kChallenge)},
+        {"max_wrong_attempts", Number(&ChallengeConfig::max_wrong_attempts, 1, 100, kChallenge)},
+        {"challenges", ChallengeList()},
+        {"center_yaw", Number(&ChallengeConfig::center_yaw, 1, 90, kChallenge)},
+        {"center_pitch", Number(&ChallengeConfig::center_pitch, 1, 90, kChallenge)},
+        {"action_yaw", Number(&ChallengeConfig::action_yaw, 1, 90, kChallenge)},
+        {"action_pitch", Number(&ChallengeConfig::action_pitch, 1, 90, kChallenge)},
+        {"action_hold_frames", Number(&ChallengeConfig::action_hold_frames, 1, 30, kChallenge)},
         {"ws_max_message_bytes", Int(&ServerConfig::ws_max_message_bytes, 1024, 64 << 20)},
         {"ws_max_frame_pixels", Int(&ServerConfig::ws_max_frame_pixels, 1024, 40000000)},
-        {"ws_passive_every", Int(&ServerConfig::ws_passive_every, 1, 100)},
-        {"ws_detect_max_side", Int(&ServerConfig::ws_detect_max_side, 0, 4096)},
+        {"ws_passive_every", Number(&StreamOptions::passive_every, 1, 100, kStream)},
+        {"ws_detect_max_side", Number(&StreamOptions::detect_max_side, 0, 4096, kStream)},
         {"ws_max_sessions", Int(&ServerConfig::ws_max_sessions, 1, 10000)},
+        {"poll_max_sessions", Int(&ServerConfig::poll_max_sessions, 1, 100000)},
+        {"poll_session_ttl", Real(&ServerConfig::poll_session_ttl, 5, 3600)},
     };
     return table;
 }
@@ -270,7 +309,8 @@ Expected<void> ServerConfig::ApplyEnvironment() {
         std::filesystem::path p(v);
         // The error_code overload: a name the file system refuses (too long) must not throw.
         std::error_code ec;
-        model_dir = std::filesystem::is_regular_file(p, ec) ? p.parent_path().string() : p.string();
+        engine.model_dir =
+            std::filesystem::is_regular_file(p, ec) ? p.parent_path().string() : p.string();
     }
     if (const char* v = std::getenv("CONFIDENCE_THRESHOLD"); v && *v) {
         auto r = Set("confidence_threshold", v);
@@ -289,14 +329,16 @@ Expected<void> ServerConfig::ApplyEnvironment() {
 }
 
 Expected<void> ServerConfig::Finalize() {
-    if (workers == 0) {
+    if (engine.workers == 0) {
         // One per core, within the engine's cap of 64 pipelines.
-        workers = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 64u));
+        engine.workers = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 64u));
     }
-    if (ws_detect_max_side != 0 && ws_detect_max_side < 64) {
+    if (stream.detect_max_side != 0 && stream.detect_max_side < 64) {
         return Bad("ws_detect_max_side", "must be 0 (the engine's detect_max_side) or >= 64");
     }
-    if (queue_capacity == 0) queue_capacity = 2 * workers;  // waits stay within ~2 service times
+    stream.liveness_threshold = engine.liveness_threshold;
+    // waits stay within ~2 service times
+    if (queue_capacity == 0) queue_capacity = 2 * engine.workers;
     if (compat_c.quality_low > compat_c.quality_high) {
         return Bad("c_quality_low", "must not exceed c_quality_high");
     }
@@ -306,13 +348,28 @@ Expected<void> ServerConfig::Finalize() {
     for (const auto& k : api_keys) {
         if (k.size() < 8) return Bad("api_keys", "each key must have at least 8 characters");
     }
-    // A list that names no valid challenge starts a server whose every /ws closes 1011.
-    if (auto cc = ChallengeConfigFrom(*this, false); !cc)
-        return Bad("challenges", cc.error().detail);
+    // Cross-field rules (centre inside action angles): a server whose every challenge would
+    // close 1011 does not start.
+    if (auto v = challenge.Validate(); !v) {
+        return MakeError(ErrorCode::InvalidArgument, "challenge settings: " + v.error().detail);
+    }
+    if (poll_session_ttl < challenge.session_timeout_s) {
+        return Bad("poll_session_ttl", "must be at least session_timeout");
+    }
     if (!licence_public_key.empty() && !licence::LicenceKeyWellFormed(licence_public_key)) {
         return Bad("licence_public_key", "expected the base64 of a 32-byte Ed25519 public key");
     }
     return {};
+}
+
+EngineOptions ServerEngineDefaults() {
+    EngineOptions o;
+    o.opencv_threads = 1;  // parallelism comes from the workers, not inside one inference
+    o.limits.max_image_bytes = 16u << 20;  // a raw or multipart upload; JSON has its own cap
+    // A request holds a worker: 2 s of CPU for one image or frame, 20 s for a blink video.
+    o.time_budget_seconds = 2.0;
+    o.video_time_budget_seconds = 20.0;
+    return o;
 }
 
 nlohmann::json ServerConfig::ToJson() const {

@@ -8,6 +8,7 @@
 
 #include "challenge/challenge_config.hpp"
 #include "liveproof/expected.hpp"
+#include "liveproof/face_stream.hpp"
 #include "liveproof/options.hpp"
 
 namespace liveproof::server {
@@ -27,23 +28,23 @@ struct CompatCThresholds {
     float luminance_light = 200.f;  ///< "Normal" below this, else "Light"
 };
 
-// Defaults that belong to the engine or the challenge are theirs, written once there.
-inline const EngineOptions kEngineDefaults{};
-inline const challenge::ChallengeConfig kChallengeDefaults{};
+/// @brief The engine settings a server starts with: the engine's own defaults except where a
+/// service needs tighter ones (a request must not hold a worker for long, and bodies are capped
+/// by the transport before the engine sees them).
+EngineOptions ServerEngineDefaults();
 
-/// @brief Every server setting, with its default.
+/// @brief Every server setting, with its default. Settings that belong to the engine, the
+/// challenge or the stream core live in their own structs (engine, challenge, stream), whose
+/// defaults are written once there; the setting table points into them.
 struct ServerConfig {
     std::string host = "0.0.0.0";           ///< listen address
     int port = 8001;                        ///< listen port (system A/B compose default)
     int io_threads = 1;                     ///< Asio threads (network only)
-    int workers = 0;                        ///< inference workers; 0 = one per core
     int queue_capacity = 0;                 ///< waiting inference jobs; 0 = 2 x workers
     int max_connections = 256;              ///< open connections; more get 503 and are closed
     int max_connections_per_client = 16;    ///< open connections from one client address
     int header_limit_bytes = 16 * 1024;     ///< request line + headers
     int max_json_bytes = 24 << 20;          ///< JSON bodies (base64 images)
-    int max_image_bytes = 16 << 20;         ///< raw or multipart image bodies
-    int max_video_bytes = 64 << 20;         ///< multipart video bodies
     int max_small_body_bytes = 64 * 1024;   ///< bodies of non-media routes
     int request_timeout_seconds = 30;       ///< time to receive one whole request
     int idle_timeout_seconds = 60;          ///< keep-alive idle time
@@ -52,45 +53,27 @@ struct ServerConfig {
     std::vector<std::string> api_keys;      ///< empty = auth off
     std::vector<std::string> cors_origins;  ///< allowed Origins; empty = same origin only
     float confidence_threshold = 0.85f;     ///< system B: requires_active_check below this
-    float liveness_threshold =
-        kEngineDefaults.liveness_threshold;  ///< P(real) at or above which a face is real
-    CompatCThresholds compat_c;              ///< system C's face_state rules
-    std::string licence_public_key;          ///< base64 Ed25519 key; empty = no enforcement
-    std::string licence_file;                ///< where an accepted licence is kept
-    std::string model_dir;                   ///< model folder (MODEL_PATH / LIVEPROOF_MODEL_DIR)
-    std::string web_root;                    ///< built web assets (openapi.json, docs/)
-    int detect_max_side = kEngineDefaults.detect_max_side;  ///< detector input long side
-    double max_video_seconds =
-        kEngineDefaults.limits.max_video_seconds;  ///< blink video duration cap
-    double analysis_budget_seconds = 2.0;          ///< time one image or WebSocket frame may take
-    double video_budget_seconds = 20.0;            ///< analysis time one blink video may take
-    double video_slice_seconds = 0.5;              ///< longest a video holds a worker at a time
-    int max_jpeg_scans =
-        kEngineDefaults.limits
-            .max_jpeg_scans;         ///< progressive JPEG scans (a scan bomb decodes slowly)
-    std::string log_level = "info";  ///< trace, debug, info, warn, error
+    CompatCThresholds compat_c;             ///< system C's face_state rules
+    std::string licence_public_key;         ///< base64 Ed25519 key; empty = no enforcement
+    std::string licence_file;               ///< where an accepted licence is kept
+    std::string web_root;                   ///< built web assets (openapi.json, docs/)
+    std::string log_level = "info";         ///< trace, debug, info, warn, error
+    double video_slice_seconds = 0.5;       ///< longest a video holds a worker at a time
 
-    // System A's WebSocket challenge (src/challenge); env LIVEPROOF_<KEY> as for every key.
-    int required_successes = kChallengeDefaults.required_successes;  ///< challenges to pass
-    double challenge_timeout =
-        kChallengeDefaults.challenge_timeout_s;  ///< seconds for one challenge
-    double session_timeout =
-        kChallengeDefaults.session_timeout_s;                    ///< seconds for the whole session
-    double ws_idle_timeout = kChallengeDefaults.idle_timeout_s;  ///< seconds without any message
-    int max_wrong_attempts =
-        kChallengeDefaults.max_wrong_attempts;         ///< wrong moves that fail the session (A: 1)
-    std::string challenges = "LEFT,RIGHT,UP,DOWN";     ///< allowed challenges (BLINK optional)
-    float center_yaw = kChallengeDefaults.center_yaw;  ///< CENTER: |yaw| below this (true degrees)
-    float center_pitch = kChallengeDefaults.center_pitch;  ///< CENTER: |pitch| below this
-    float action_yaw = kChallengeDefaults.action_yaw;      ///< LEFT/RIGHT beyond this yaw
-    float action_pitch =
-        kChallengeDefaults.action_pitch;  ///< UP/DOWN beyond this pitch (from the baseline)
-    int action_hold_frames = kChallengeDefaults.action_hold_frames;  ///< frames an action must hold
+    /// The engine: models, workers (0 = one per core), detector side, liveness threshold, media
+    /// caps (limits.max_image_bytes and max_video_bytes are also the transport's body caps for
+    /// raw and multipart uploads), time budgets.
+    EngineOptions engine = ServerEngineDefaults();
+    /// System A's challenge (WebSocket and HTTP polling); `mirrored` is per connection.
+    challenge::ChallengeConfig challenge;
+    /// The stream core of a challenge (detector side, passive sampling); its liveness threshold
+    /// is the engine's (Finalize copies it: one setting).
+    StreamOptions stream;
     int ws_max_message_bytes = 4 << 20;     ///< one WebSocket message (a base64 frame)
-    int ws_max_frame_pixels = 1920 * 1088;  ///< frame pixel cap (checked from the header)
-    int ws_passive_every = 3;      ///< anti-spoof every Nth frame (+ frames that may complete one)
-    int ws_detect_max_side = 192;  ///< WebSocket frames' detector side (0: detect_max_side)
-    int ws_max_sessions = 64;      ///< concurrent WebSocket sessions
+    int ws_max_frame_pixels = 1920 * 1088;  ///< challenge frame pixel cap (checked from the header)
+    int ws_max_sessions = 64;               ///< concurrent WebSocket sessions
+    int poll_max_sessions = 256;            ///< open sessions of A's HTTP polling door
+    double poll_session_ttl = 120;          ///< seconds a polling session is kept after /start
 
     /// @brief Applies one setting by its snake_case name (as in the config file).
     Expected<void> Set(const std::string& key, const std::string& value);
@@ -101,9 +84,9 @@ struct ServerConfig {
     /// @brief Applies LIVEPROOF_<KEY> variables and the seeds' API_KEY, MODEL_PATH,
     /// CONFIDENCE_THRESHOLD.
     Expected<void> ApplyEnvironment();
-    /// @brief Checks what no single key can (cross-key rules, the challenge list, the licence
-    /// key) and fills derived defaults (workers, queue capacity): a server that would start
-    /// broken does not start.
+    /// @brief Checks what no single key can (cross-key rules, the challenge settings, the
+    /// licence key) and fills derived values (workers, queue capacity, the stream's threshold):
+    /// a server that would start broken does not start.
     Expected<void> Finalize();
     /// @brief The effective settings; API keys are shown only as a count.
     [[nodiscard]] nlohmann::json ToJson() const;

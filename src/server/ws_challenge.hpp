@@ -9,26 +9,21 @@
 #include <string>
 #include <vector>
 
-#include "challenge/challenge_session.hpp"
-#include "liveproof/face_stream.hpp"
+#include "active/challenge_run.hpp"
 #include "server/server_context.hpp"
 
 namespace liveproof::server {
 
-/// @brief Builds the challenge configuration from the server settings and the connection's
-/// query (mirrored=1). Fails with a clear message on an invalid challenge list.
-Expected<challenge::ChallengeConfig> ChallengeConfigFrom(const ServerConfig& config, bool mirrored);
-
-/// @brief WHAT THIS OBJECT REPRESENTS: the server side of one system-A WebSocket session: the
-/// challenge state machine, frames handed to the worker pool's session lane (one frame in
-/// flight, one waiting; a newer frame replaces the waiting one and the drop is counted; sessions
-/// take turns), and the stream core (FaceStream: tracking, continuity, passive evidence and its
-/// fusion) whose observations the session judges.
+/// @brief WHAT THIS OBJECT REPRESENTS: the server side of one system-A WebSocket session: a
+/// challenge run (active::ChallengeRun: the session and the stream core) whose frames go to the
+/// worker pool's session lane (one frame in flight, one waiting; a newer frame replaces the
+/// waiting one and the drop is counted; sessions take turns). This class keeps only the
+/// transport's part: A's JSON in and out, caps, metrics.
 ///
-/// THREAD SAFETY: every public function must be called on the connection's strand; inference
-/// runs on the worker pool and its result comes back through `post`, onto that strand. The
-/// stream core is used by the frame job and by OnResult before the pool is told the frame is
-/// done (Release), so the two never overlap.
+/// THREAD SAFETY: every public function must be called on the connection's strand; the run's
+/// frame side (Analyze) runs on the worker pool and its result comes back through `post`, onto
+/// that strand, where Judge runs before the pool is told the frame is done (Release), so the
+/// two never overlap.
 class ChallengeConnection : public std::enable_shared_from_this<ChallengeConnection> {
   public:
     /// @brief Sends one text message; close_after asks the transport to close once it is sent.
@@ -51,12 +46,11 @@ class ChallengeConnection : public std::enable_shared_from_this<ChallengeConnect
     /// @brief The socket closed (by either side): late inference results are ignored.
     void OnClosed();
     /// @brief True once complete or failed.
-    [[nodiscard]] bool finished() const { return session_.Finished() || closed_; }
+    [[nodiscard]] bool finished() const { return run_.session().Finished() || closed_; }
 
   private:
-    ChallengeConnection(ServerContext& ctx, challenge::ChallengeSession session, Send send,
-                        Post post)
-        : ctx_(ctx), session_(std::move(session)), send_(std::move(send)), post_(std::move(post)) {}
+    ChallengeConnection(ServerContext& ctx, active::ChallengeRun run, Send send, Post post)
+        : ctx_(ctx), run_(std::move(run)), send_(std::move(send)), post_(std::move(post)) {}
 
     struct FrameResult {
         std::uint64_t seq = 0;  // which client message this frame was
@@ -64,14 +58,14 @@ class ChallengeConnection : public std::enable_shared_from_this<ChallengeConnect
     };
 
     void Submit(std::uint64_t seq, std::vector<std::uint8_t> jpeg);
-    // Runs on a worker: the analysis of one frame by the stream core.
-    StreamObservation AnalyseFrame(const std::vector<std::uint8_t>& jpeg);
+    // Runs on a worker: the run's frame side.
+    StreamObservation AnalyzeFrame(const std::vector<std::uint8_t>& jpeg);
     void OnResult(const FrameResult& r);
     void Emit(const std::optional<challenge::Event>& event);
     void Finish(const challenge::Event& event);
 
     ServerContext& ctx_;
-    challenge::ChallengeSession session_;
+    active::ChallengeRun run_;
     Send send_;
     Post post_;
     std::uint64_t messages_ = 0;  // client messages received
@@ -83,9 +77,6 @@ class ChallengeConnection : public std::enable_shared_from_this<ChallengeConnect
     std::mutex action_check_mutex_;
     challenge::ActionCheck action_check_;
     void PublishState();
-    // The stream core: made by the first frame's job (on a worker, where the engine is used),
-    // then used by one frame job at a time (the session lane) and by OnResult before Release.
-    std::unique_ptr<FaceStream> stream_;
     bool closed_ = false;
     bool counted_end_ = false;
 };

@@ -13,7 +13,6 @@
 #include "common/json_text.hpp"
 #include "fuzz_support.hpp"
 #include "server/server_config.hpp"
-#include "server/ws_challenge.hpp"
 
 namespace {
 
@@ -76,15 +75,17 @@ void CheckShown(const ServerConfig& c, std::string_view where) {
 
 // What Finalize() promises for a server that starts.
 void CheckFinal(const ServerConfig& c) {
-    if (c.workers < 1 || c.workers > 64) Fail("finalize", "workers out of range");
+    if (c.engine.workers < 1 || c.engine.workers > 64) Fail("finalize", "workers out of range");
     if (c.queue_capacity < 1) Fail("finalize", "queue_capacity < 1");
     for (const auto& k : c.api_keys) {
         if (k.size() < 8) Fail("finalize", "a short API key was accepted");
     }
     if (c.compat_c.quality_low > c.compat_c.quality_high) Fail("finalize", "quality order");
     if (c.compat_c.luminance_dark > c.compat_c.luminance_light) Fail("finalize", "luminance");
-    if (!liveproof::server::ChallengeConfigFrom(c, false)) Fail("finalize", "challenges invalid");
-    if (c.ws_detect_max_side != 0 && c.ws_detect_max_side < 64) Fail("finalize", "ws side");
+    if (!c.challenge.Validate()) Fail("finalize", "challenges invalid");
+    if (c.stream.detect_max_side != 0 && c.stream.detect_max_side < 64) Fail("finalize", "ws side");
+    if (c.stream.liveness_threshold != c.engine.liveness_threshold)
+        Fail("finalize", "the stream's threshold is not the engine's");
 }
 
 // The printed settings (secrets aside) are a config file that gives the same settings back.

@@ -1,7 +1,7 @@
 // The stream core without sockets: frames of the shared clips through FaceStream, judged by a
-// ChallengeSession on the clip's own clock. The outcomes the WebSocket integration tests show:
-// the head-turn clip completes, the phone replay fails spoof_detected, a swapped face fails
-// face_changed.
+// ChallengeSession (joined by active::ChallengeRun, as every door does) on the clip's own clock.
+// The outcomes the WebSocket integration tests show: the head-turn clip completes, the phone replay
+// fails spoof_detected, a swapped face fails face_changed.
 #include "liveproof/face_stream.hpp"
 
 #include <gtest/gtest.h>
@@ -11,7 +11,7 @@
 #include <random>
 #include <vector>
 
-#include "challenge/from_stream.hpp"
+#include "active/challenge_run.hpp"
 #include "media/video.hpp"
 #include "support/test_support.hpp"
 
@@ -53,27 +53,22 @@ Outcome PlayChallenge(const std::vector<cv::Mat>& frames, double fps,
     Outcome out;
     double now = 0;
     std::mt19937 random(seed);
-    config.require_passive_verdict = true;
-    auto session = challenge::ChallengeSession::Create(
-        config, [&now] { return now; }, [&random] { return random(); });
-    EXPECT_TRUE(session) << (session ? "" : session.error().detail);
-    if (!session) return out;
-    session->Start();
-    FaceStream stream(*DefaultEngine(), StreamOptions{});
-    for (int i = 0; i < max_frames && !session->Finished(); ++i) {
+    auto run = active::ChallengeRun::Create(
+        *DefaultEngine(), config, StreamOptions{}, [&now] { return now; },
+        [&random] { return random(); });
+    EXPECT_TRUE(run) << (run ? "" : run.error().detail);
+    if (!run) return out;
+    run->Start();
+    for (int i = 0; i < max_frames && !run->session().Finished(); ++i) {
         now = i / fps;
         const cv::Mat& f = frames[static_cast<std::size_t>(i) % frames.size()];
-        const challenge::ActionCheck check = session->CurrentActionCheck();
-        StreamObservation o = stream.FeedBgr(f.data, f.cols, f.rows, f.step, now,
-                                             challenge::DecisiveFor(check, 1.0f));
+        StreamObservation o;
+        auto e = run->Feed(active::Frame::Bgr(f.data, f.cols, f.rows, f.step), now, &o);
         EXPECT_FALSE(o.error) << o.error->detail;
         ++out.frames;
-        if (auto e = session->OnFrame(challenge::FromStream(o))) out.last = e;
-        if (!session->Finished() && session->CurrentState() == challenge::State::Verifying) {
-            if (auto e = session->SetPassiveVerdict(stream.JudgeSpoof(o))) out.last = e;
-        }
+        if (e) out.last = e;
     }
-    out.scored = stream.evidence().frames_scored;
+    out.scored = run->stream().evidence().frames_scored;
     return out;
 }
 

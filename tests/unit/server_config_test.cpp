@@ -33,7 +33,7 @@ TEST(ServerConfig, NumbersOutOfAnyRangeAreRefusedNotCast) {
             << r.error().detail;
     }
     EXPECT_TRUE(c.Set("workers", "4"));
-    EXPECT_EQ(c.workers, 4);
+    EXPECT_EQ(c.engine.workers, 4);
 }
 
 TEST(ServerConfig, EmptyEnvironmentVariableDoesNotSwitchAuthOff) {
@@ -91,14 +91,20 @@ TEST(ServerConfig, KeyListOfOnlySeparatorsIsRefusedNotAuthOff) {
     EXPECT_EQ(c.api_keys.size(), 2u);
 }
 
-TEST(ServerConfig, ChallengeListThatNamesNoValidChallengeDoesNotStart) {
-    for (const char* bad : {"FOO", "LEFT,FOO", ","}) {
+TEST(ServerConfig, ChallengeListThatNamesAnInvalidChallengeIsRefusedWhenSet) {
+    for (const char* bad : {"FOO", "LEFT,FOO", ",", "LEFT,left"}) {
         ServerConfig c;
-        ASSERT_TRUE(c.Set("challenges", bad)) << bad;  // the list is judged as a whole
-        auto r = c.Finalize();
+        auto r = c.Set("challenges", bad);  // the list is judged as a whole, at once
         ASSERT_FALSE(r) << bad;
         EXPECT_NE(r.error().detail.find("challenges"), std::string::npos) << r.error().detail;
+        EXPECT_EQ(c.ToJson()["challenges"], "LEFT,RIGHT,UP,DOWN") << "unchanged after " << bad;
     }
+    // A valid list that breaks a cross-field rule is refused by Finalize.
+    ServerConfig centre_wide;
+    ASSERT_TRUE(centre_wide.Set("center_yaw", "30"));
+    auto r = centre_wide.Finalize();
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().detail.find("center_yaw"), std::string::npos) << r.error().detail;
     ServerConfig ok;
     ASSERT_TRUE(ok.Set("challenges", "LEFT,RIGHT,BLINK"));
     EXPECT_TRUE(ok.Finalize());
@@ -118,7 +124,9 @@ TEST(ServerConfig, ConfigTextIsParsedBoundedAndErrorsNameTheSource) {
     ServerConfig c;
     EXPECT_TRUE(c.ApplyJsonText(R"({"port": 9000, "challenges": ["LEFT", "UP"]})", "cfg.json"));
     EXPECT_EQ(c.port, 9000);
-    EXPECT_EQ(c.challenges, "LEFT,UP");
+    EXPECT_EQ(c.challenge.allowed, (std::vector<challenge::Direction>{challenge::Direction::Left,
+                                                                      challenge::Direction::Up}));
+    EXPECT_EQ(c.ToJson()["challenges"], "LEFT,UP");
     for (const char* bad :
          {R"({"port": 1e400})", "[1]", "{", R"({"port": "0x50"})", R"({"nope": 1})"}) {
         auto r = c.ApplyJsonText(bad, "cfg.json");

@@ -29,7 +29,7 @@ Expected<std::vector<std::uint8_t>> ImageFromRequest(const HttpRequest& req,
         if (!j) return Unexpected{j.error()};
         for (const char* key : {"image", "image_base64", "base64"}) {
             if (j->contains(key))
-                return DecodeImageField((*j)[key], static_cast<std::size_t>(c.max_image_bytes));
+                return DecodeImageField((*j)[key], c.engine.limits.max_image_bytes);
         }
         return MakeError(ErrorCode::InvalidArgument, "JSON field 'image' (base64) is required");
     }

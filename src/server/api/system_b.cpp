@@ -52,7 +52,7 @@ HttpResponse Liveness(ServerContext& ctx, const std::vector<std::uint8_t>& image
     const float p_real = result->faces[0].antispoof->p_real;
     const bool needs_active = p_real < ctx.config.confidence_threshold;
     nlohmann::json body = {
-        {"liveness_label", p_real >= ctx.config.liveness_threshold ? "real" : "fake"},
+        {"liveness_label", p_real >= ctx.config.engine.liveness_threshold ? "real" : "fake"},
         {"confidence_score", p_real},
         {"requires_active_check", needs_active},
         {"fallback",
@@ -120,8 +120,8 @@ void AddSystemBRoutes(Router& router, ServerContext& ctx) {
                         reply(MissingField("image_base64"));
                         return;
                     }
-                    auto image = DecodeImageField(
-                        (*j)[field], static_cast<std::size_t>(ctx.config.max_image_bytes));
+                    auto image =
+                        DecodeImageField((*j)[field], ctx.config.engine.limits.max_image_bytes);
                     if (!image) {
                         reply(image.error().code == ErrorCode::InputTooLarge
                                   ? ErrorResponse(image.error())

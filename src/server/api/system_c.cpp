@@ -111,8 +111,8 @@ void AddDetection(Router& router, ServerContext& ctx, const std::string& path, b
                                                       "JSON field 'base64' is required"));
                             return;
                         }
-                        image = DecodeImageField(
-                            (*j)["base64"], static_cast<std::size_t>(ctx.config.max_image_bytes));
+                        image = DecodeImageField((*j)["base64"],
+                                                 ctx.config.engine.limits.max_image_bytes);
                         if (!image) {
                             reply(image.error().code == ErrorCode::InputTooLarge
                                       ? ErrorResponse(image.error())
