@@ -64,6 +64,9 @@ void DescribeMetrics(server::MetricsRegistry& m) {
                "WebSocket frames by outcome (processed, dropped by latest-frame-wins)");
     m.Describe("liveproof_ws_frame_seconds", MetricType::Histogram,
                "Per-frame analysis latency on /ws");
+    m.Describe("liveproof_poll_sessions_total", MetricType::Counter,
+               "System A polling sessions (POST /start, /frame) by event (started, completed, "
+               "failed by reason, refused at the session cap)");
 }
 
 int Serve(const ServeFlags& flags) {
@@ -116,6 +119,7 @@ int Serve(const ServeFlags& flags) {
 
     server::Router router(ctx);
     server::api::AddServiceRoutes(router, ctx);
+    server::api::AddSystemARoutes(router, ctx);
     server::api::AddSystemBRoutes(router, ctx);
     server::api::AddSystemCRoutes(router, ctx);
     server::api::AddNativeRoutes(router, ctx);

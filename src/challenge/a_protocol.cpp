@@ -67,6 +67,29 @@ nlohmann::ordered_json ToAJson(const Event& event) {
     return j;
 }
 
+nlohmann::ordered_json ToAPollJson(const Event& event) {
+    nlohmann::ordered_json j;
+    if (event.type == EventType::NoFace) {
+        j["status"] = "NO_FACE";
+    } else if (event.type == EventType::Failed) {
+        j["status"] = "FAILED";
+        j["reason"] = event.reason ? FailReasonName(*event.reason) : "timeout";
+        j["message"] = event.message;
+    } else {
+        PutPose(j, event);
+        j["challenge"] = InstructionName(event.instruction);
+    }
+    j["success"] = event.success;
+    j["live"] = event.type == EventType::Complete && event.live;
+    j["type"] = EventTypeName(event.type);
+    if (event.type != EventType::Failed) {
+        j["state"] = StateName(event.state);
+        j["instruction"] = InstructionName(event.instruction);
+    }
+    j["total"] = event.total;
+    return j;
+}
+
 std::string ToAText(const Event& event) { return ToAJson(event).dump(); }
 
 }  // namespace liveproof::challenge

@@ -29,6 +29,15 @@ double RoundTo2Decimals(double x);
 /// @ensures yaw and pitch rounded with RoundTo2Decimals.
 nlohmann::ordered_json ToAJson(const Event& event);
 
+/// @brief The event as an answer of A's HTTP polling door (POST /frame, compat.md §1.2), A's
+/// keys first: no_face -> {"status":"NO_FACE", ...}; a judged frame -> {"yaw","pitch",
+/// "challenge","success","live", ...}; failed -> {"status":"FAILED","reason","message",
+/// "success","live":false}. After A's keys come "type", "state", "instruction", "total".
+/// "challenge" is what the user is asked now (A's direction, or CENTER / VERIFIED); "live" is
+/// true only on complete (A said live once 2 moves passed, with no passive check).
+/// @requires event.type is not Error (the door answers those as HTTP errors).
+nlohmann::ordered_json ToAPollJson(const Event& event);
+
 /// @brief ToAJson(event) serialised compactly, as Starlette's send_json (separators ",", ":").
 std::string ToAText(const Event& event);
 

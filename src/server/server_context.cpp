@@ -2,6 +2,8 @@
 // stage-timing metrics.
 #include "server/server_context.hpp"
 
+#include <spdlog/spdlog.h>
+
 namespace liveproof::server {
 
 namespace {
@@ -24,11 +26,21 @@ void AfterSubmit(ServerContext& ctx, bool queued) {
 // Last resort: a job that throws is answered 500 and counted, and the worker goes on.
 template <typename Fn>
 auto AnsweredEvenIfItThrows(ServerContext& ctx, Fn&& job) -> decltype(job()) {
+    const auto answer500 = [&ctx](const char* what) {
+        ctx.metrics->Inc("liveproof_internal_errors_total", {{"where", "worker"}});
+        const auto v = ctx.log_limiter.Admit("internal worker");
+        if (v.write) {
+            spdlog::error("unexpected exception in worker: {}{}", PrintableUtf8(what),
+                          LogLimiter::Suffix(v));
+        }
+        return HttpResponse::Error(500, "internal", "an unexpected error occurred");
+    };
     try {
         return job();
+    } catch (const std::exception& e) {
+        return answer500(e.what());
     } catch (...) {
-        ctx.metrics->Inc("liveproof_internal_errors_total", {{"where", "worker"}});
-        return HttpResponse::Error(500, "internal", "an unexpected error occurred");
+        return answer500("not a std::exception");
     }
 }
 

@@ -175,6 +175,7 @@ ServerHarness::ServerHarness(Mode mode) {
     ctx.licence = licence.get();
     router = std::make_unique<server::Router>(ctx);
     server::api::AddServiceRoutes(*router, ctx);
+    server::api::AddSystemARoutes(*router, ctx);
     server::api::AddSystemBRoutes(*router, ctx);
     server::api::AddSystemCRoutes(*router, ctx);
     server::api::AddNativeRoutes(*router, ctx);

@@ -13,6 +13,8 @@ void AddSystemBRoutes(Router& router, ServerContext& ctx);
 /// @brief System C: /liveness-detection(-base64), /check_liveness(_base64), machine code,
 /// activation.
 void AddSystemCRoutes(Router& router, ServerContext& ctx);
+/// @brief System A's HTTP polling door: POST /start, POST /frame?session_id= (multipart "file").
+void AddSystemARoutes(Router& router, ServerContext& ctx);
 /// @brief Native: POST /v1/analyze.
 void AddNativeRoutes(Router& router, ServerContext& ctx);
 
