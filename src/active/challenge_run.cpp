@@ -45,7 +45,7 @@ std::string FrameErrorMessage(const Error& error) {
     return std::string(challenge::kAErrorCouldNotDecode);
 }
 
-Expected<ChallengeRun> ChallengeRun::Create(const Engine& engine, challenge::ChallengeConfig config,
+Expected<ChallengeRun> ChallengeRun::Create(const Engine* engine, challenge::ChallengeConfig config,
                                             StreamOptions stream, challenge::Clock clock,
                                             challenge::Random random) {
     // Never "complete" before the fused passive evidence said live.
@@ -70,11 +70,17 @@ std::optional<challenge::Event> ChallengeRun::OnTick() { return session_.OnTick(
 
 StreamObservation ChallengeRun::Analyze(const Frame& frame, double t,
                                         const challenge::ActionCheck& check) {
+    if (engine_ == nullptr) {
+        StreamObservation o;
+        o.error = Error{ErrorCode::Internal, "no engine: the server is not ready"};
+        return o;
+    }
+    if (!stream_) stream_.emplace(*engine_, stream_options_);
     const FaceStream::Decisive decisive = DecisiveFor(check);
     if (frame.bgr != nullptr) {
-        return stream_.FeedBgr(frame.bgr, frame.width, frame.height, frame.stride, t, decisive);
+        return stream_->FeedBgr(frame.bgr, frame.width, frame.height, frame.stride, t, decisive);
     }
-    return stream_.Feed(frame.encoded, t, decisive);
+    return stream_->Feed(frame.encoded, t, decisive);
 }
 
 std::optional<challenge::Event> ChallengeRun::Judge(const StreamObservation& o) {
@@ -83,7 +89,8 @@ std::optional<challenge::Event> ChallengeRun::Judge(const StreamObservation& o) 
     std::optional<challenge::Event> event = session_.OnFrame(FromStream(o));
     if (!session_.Finished() && session_.CurrentState() == challenge::State::Verifying) {
         // The fused evidence: the sampled frames and the completing frame itself.
-        event = session_.SetPassiveVerdict(stream_.JudgeSpoof(o));
+        // No stream means no evidence at all: a spoof.
+        event = session_.SetPassiveVerdict(!stream_ || stream_->JudgeSpoof(o));
     }
     return event;
 }

@@ -49,13 +49,18 @@ std::string FrameErrorMessage(const Error& error);
 /// its worker and hands the observation back to Judge; Analyze and Judge must never overlap, and
 /// each side's calls must be serialised. Feed does all three in one thread.
 ///
+/// The stream core is made by the first Analyze (on the thread that analyses), so a run can be
+/// created and answer messages before any engine is used.
+///
 /// THREAD SAFETY: not thread safe beyond the two-sided use above. The Engine must outlive it.
 class ChallengeRun {
   public:
     /// @brief A run that has not started. The stream computes eye closure whenever the config
     /// allows BLINK, and the session always waits for the passive verdict.
+    /// @p engine may be null only where no frame is ever analysed (a server whose engine is not
+    /// up; the fuzzers): Analyze then reports an Internal error for every frame.
     /// @ensures InvalidArgument when the config does not validate or clock/random are empty.
-    static Expected<ChallengeRun> Create(const Engine& engine, challenge::ChallengeConfig config,
+    static Expected<ChallengeRun> Create(const Engine* engine, challenge::ChallengeConfig config,
                                          StreamOptions stream, challenge::Clock clock,
                                          challenge::Random random);
 
@@ -89,15 +94,19 @@ class ChallengeRun {
     }
     /// @brief The challenge session (state, successes, issued challenges).
     [[nodiscard]] const challenge::ChallengeSession& session() const { return session_; }
-    /// @brief The stream core (evidence, frames fed).
-    [[nodiscard]] const FaceStream& stream() const { return stream_; }
+    /// @brief The passive evidence gathered so far (none before the first frame).
+    [[nodiscard]] StreamEvidence evidence() const {
+        return stream_ ? stream_->evidence() : StreamEvidence{};
+    }
 
   private:
-    ChallengeRun(challenge::ChallengeSession session, const Engine& engine, StreamOptions stream)
-        : session_(std::move(session)), stream_(engine, stream) {}
+    ChallengeRun(challenge::ChallengeSession session, const Engine* engine, StreamOptions stream)
+        : session_(std::move(session)), engine_(engine), stream_options_(stream) {}
 
     challenge::ChallengeSession session_;
-    FaceStream stream_;
+    const Engine* engine_;
+    StreamOptions stream_options_;
+    std::optional<FaceStream> stream_;  // frame side: made by the first Analyze
 };
 
 }  // namespace liveproof::active

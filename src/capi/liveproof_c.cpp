@@ -451,8 +451,8 @@ lp_status lp_challenge_create(lp_engine* engine, const lp_challenge_options* opt
         auto out = std::make_unique<lp_challenge>();
         lp_challenge* raw = out.get();
         auto run = liveproof::active::ChallengeRun::Create(
-            *engine->engine, c, StreamDefaults(*engine->engine, false), [raw] { return raw->now; },
-            [] { return randombytes_random(); });
+            engine->engine.get(), c, StreamDefaults(*engine->engine, false),
+            [raw] { return raw->now; }, [] { return randombytes_random(); });
         if (!run) return FromError(run.error());
         out->run.emplace(std::move(*run));
         *challenge = out.release();

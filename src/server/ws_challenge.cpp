@@ -27,7 +27,7 @@ Expected<std::shared_ptr<ChallengeConnection>> ChallengeConnection::Create(Serve
                                                                            Post post) {
     challenge::ChallengeConfig config = ctx.config.challenge;
     config.mirrored = mirrored;
-    auto run = active::ChallengeRun::Create(*ctx.engine, std::move(config), ctx.config.stream,
+    auto run = active::ChallengeRun::Create(ctx.engine, std::move(config), ctx.config.stream,
                                             &NowSeconds, [] { return randombytes_random(); });
     if (!run) return Unexpected{run.error()};
     return std::shared_ptr<ChallengeConnection>(

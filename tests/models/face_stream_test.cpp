@@ -54,7 +54,7 @@ Outcome PlayChallenge(const std::vector<cv::Mat>& frames, double fps,
     double now = 0;
     std::mt19937 random(seed);
     auto run = active::ChallengeRun::Create(
-        *DefaultEngine(), config, StreamOptions{}, [&now] { return now; },
+        DefaultEngine(), config, StreamOptions{}, [&now] { return now; },
         [&random] { return random(); });
     EXPECT_TRUE(run) << (run ? "" : run.error().detail);
     if (!run) return out;
@@ -68,7 +68,7 @@ Outcome PlayChallenge(const std::vector<cv::Mat>& frames, double fps,
         ++out.frames;
         if (e) out.last = e;
     }
-    out.scored = run->stream().evidence().frames_scored;
+    out.scored = run->evidence().frames_scored;
     return out;
 }
 

@@ -56,6 +56,8 @@ const expected = {
   '/v1/analyze':                { methods: ['post'], open: false },
   '/test':                      { methods: ['get'],  open: true },
   '/ws':                        { methods: ['get'],  open: false, upgrade: true },
+  '/start':                     { methods: ['post'], open: false },
+  '/frame':                     { methods: ['post'], open: false },
 };
 const httpMethods = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 const schemes = Object.keys((doc.components || {}).securitySchemes || {});

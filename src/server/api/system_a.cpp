@@ -80,7 +80,7 @@ void AddSystemARoutes(Router& router, ServerContext& ctx) {
                     }
                     challenge::ChallengeConfig config = ctx.config.challenge;
                     config.mirrored = false;
-                    auto run = active::ChallengeRun::Create(*ctx.engine, std::move(config),
+                    auto run = active::ChallengeRun::Create(ctx.engine, std::move(config),
                                                             ctx.config.stream, &NowSeconds,
                                                             [] { return randombytes_random(); });
                     if (!run) return reply(ErrorResponse(run.error()));
