@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "common/json_text.hpp"
+
 namespace liveproof::challenge {
 namespace {
 
@@ -205,6 +207,42 @@ TEST(AProtocol, ASessionsMessagesInOrder) {
         R"({"type":"failed","reason":"idle_timeout","message":"No message received in time."})",
     };
     EXPECT_EQ(out, expected);
+}
+
+TEST(AProtocolPolling, NoFaceIsAsStatusFirst) {
+    const auto j = ToAPollJson(
+        WithPose(Make(EventType::NoFace, State::WaitingAction, Instruction::Left, 1), 5, 5));
+    EXPECT_EQ(ToJsonText(j), R"({"status":"NO_FACE","success":1,"live":false,"type":"no_face",)"
+                             R"("state":"WAITING_ACTION","instruction":"LEFT","total":3})");
+}
+
+TEST(AProtocolPolling, AJudgedFrameHasAsKeysFirstAndLiveOnlyOnComplete) {
+    const auto waiting = ToAPollJson(WithPose(
+        Make(EventType::Waiting, State::WaitingAction, Instruction::Right, 2), 10.005f, -3.5f));
+    EXPECT_EQ(Keys(waiting),
+              (std::vector<std::string>{"yaw", "pitch", "challenge", "success", "live", "type",
+                                        "state", "instruction", "total"}));
+    EXPECT_EQ(waiting["challenge"], "RIGHT");
+    EXPECT_EQ(waiting["live"], false);
+    EXPECT_EQ(waiting["pitch"], -3.5);
+    // A's live = success >= 2 would say true here; only complete does.
+    EXPECT_EQ(
+        ToAPollJson(Make(EventType::Success, State::WaitingCenter, Instruction::Center, 2))["live"],
+        false);
+    Event complete =
+        WithPose(Make(EventType::Complete, State::Complete, Instruction::Verified, 3), 1, 2);
+    complete.live = true;
+    const auto done = ToAPollJson(complete);
+    EXPECT_EQ(done["live"], true);
+    EXPECT_EQ(done["challenge"], "VERIFIED");
+}
+
+TEST(AProtocolPolling, FailedSaysWhy) {
+    const auto j = ToAPollJson(Failed(FailReason::SpoofDetected, "Presentation attack detected."));
+    EXPECT_EQ(ToJsonText(j),
+              R"({"status":"FAILED","reason":"spoof_detected",)"
+              R"("message":"Presentation attack detected.","success":0,"live":false,)"
+              R"("type":"failed","total":3})");
 }
 
 TEST(AProtocol, NamesOfEveryEnum) {
