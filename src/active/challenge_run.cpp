@@ -1,5 +1,5 @@
 // The one place where the stream core and the challenge session meet.
-#include "active/challenge_run.hpp"
+#include "liveproof/challenge_run.hpp"
 
 #include <algorithm>
 

@@ -11,11 +11,11 @@
 #include <optional>
 #include <string>
 
-#include "active/challenge_run.hpp"
 #include "challenge/a_protocol.hpp"
-#include "challenge/challenge_config.hpp"
 #include "common/json_text.hpp"
 #include "engine/result_json.hpp"
+#include "liveproof/challenge_config.hpp"
+#include "liveproof/challenge_run.hpp"
 #include "liveproof/engine.hpp"
 #include "liveproof/face_stream.hpp"
 #include "liveproof/liveproof.h"

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "challenge/challenge_session.hpp"
+#include "liveproof/challenge_session.hpp"
 
 namespace liveproof::challenge {
 

@@ -1,5 +1,5 @@
 // Range checks of ChallengeConfig and the LIVEPROOF_CHALLENGES parsers.
-#include "challenge/challenge_config.hpp"
+#include "liveproof/challenge_config.hpp"
 
 #include <algorithm>
 #include <array>

@@ -1,6 +1,6 @@
 // ChallengeSession: A's per-frame algorithm with timeouts on every call, hysteresis, hold
 // frames, a pitch baseline, counted-once wrong moves, BLINK and a passive-verdict gate.
-#include "challenge/challenge_session.hpp"
+#include "liveproof/challenge_session.hpp"
 
 #include <array>
 #include <cmath>

@@ -10,7 +10,7 @@
 #include <optional>
 #include <string>
 
-#include "active/challenge_run.hpp"
+#include "liveproof/challenge_run.hpp"
 
 namespace liveproof::server {
 

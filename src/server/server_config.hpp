@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "challenge/challenge_config.hpp"
+#include "liveproof/challenge_config.hpp"
 #include "liveproof/expected.hpp"
 #include "liveproof/face_stream.hpp"
 #include "liveproof/options.hpp"

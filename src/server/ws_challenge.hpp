@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "active/challenge_run.hpp"
+#include "liveproof/challenge_run.hpp"
 #include "server/server_context.hpp"
 
 namespace liveproof::server {

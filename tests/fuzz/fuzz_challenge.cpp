@@ -9,9 +9,9 @@
 #include <string>
 
 #include "challenge/a_protocol.hpp"
-#include "challenge/challenge_session.hpp"
 #include "common/json_text.hpp"
 #include "fuzz_support.hpp"
+#include "liveproof/challenge_session.hpp"
 
 namespace {
 

@@ -11,7 +11,7 @@
 #include <random>
 #include <vector>
 
-#include "active/challenge_run.hpp"
+#include "liveproof/challenge_run.hpp"
 #include "media/video.hpp"
 #include "support/test_support.hpp"
 

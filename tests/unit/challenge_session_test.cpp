@@ -1,6 +1,6 @@
 // ChallengeSession: every transition, timeout, failure reason, hold, hysteresis, baseline,
 // mirroring, draw and the passive-verdict gate, driven by a fake clock and scripted draws.
-#include "challenge/challenge_session.hpp"
+#include "liveproof/challenge_session.hpp"
 
 #include <gtest/gtest.h>
 
@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "challenge/challenge_config.hpp"
+#include "liveproof/challenge_config.hpp"
 
 namespace liveproof::challenge {
 namespace {

@@ -5,8 +5,8 @@
 
 #include <chrono>
 
-#include "active/challenge_run.hpp"
 #include "challenge/a_protocol.hpp"
+#include "liveproof/challenge_run.hpp"
 #include "media/image_header.hpp"
 #include "server/api/api_common.hpp"
 #include "server/api/routes.hpp"

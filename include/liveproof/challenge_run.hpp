@@ -8,9 +8,10 @@
 #include <span>
 #include <string>
 
-#include "challenge/challenge_session.hpp"
+#include "liveproof/challenge_session.hpp"
 #include "liveproof/error.hpp"
 #include "liveproof/expected.hpp"
+#include "liveproof/export.hpp"
 #include "liveproof/face_stream.hpp"
 
 namespace liveproof::active {
@@ -34,7 +35,7 @@ struct Frame {
 
 /// @brief The error message a client gets for a frame that could not be analysed: the time
 /// budget has its own advice, anything else is A's "Could not decode image".
-std::string FrameErrorMessage(const Error& error);
+LIVEPROOF_EXPORT std::string FrameErrorMessage(const Error& error);
 
 /// @brief WHAT THIS OBJECT REPRESENTS: one challenge run: a ChallengeSession (what the user is
 /// asked, timeouts, verdict) fed by a FaceStream (tracking, continuity, passive evidence on the
@@ -53,7 +54,7 @@ std::string FrameErrorMessage(const Error& error);
 /// created and answer messages before any engine is used.
 ///
 /// THREAD SAFETY: not thread safe beyond the two-sided use above. The Engine must outlive it.
-class ChallengeRun {
+class LIVEPROOF_EXPORT ChallengeRun {
   public:
     /// @brief A run that has not started. The stream computes eye closure whenever the config
     /// allows BLINK, and the session always waits for the passive verdict.

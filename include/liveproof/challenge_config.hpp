@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "liveproof/expected.hpp"
+#include "liveproof/export.hpp"
 
 namespace liveproof::challenge {
 
@@ -14,16 +15,16 @@ namespace liveproof::challenge {
 enum class Direction { Left, Right, Up, Down, Blink };
 
 /// @brief The wire name: "LEFT", "RIGHT", "UP", "DOWN" or "BLINK".
-std::string_view DirectionName(Direction direction);
+LIVEPROOF_EXPORT std::string_view DirectionName(Direction direction);
 
 /// @brief Parses one wire name, ignoring ASCII case and surrounding blanks ("left " -> Left).
 /// @ensures an InvalidArgument error naming the text when it is not one of the five names.
-Expected<Direction> ParseDirection(std::string_view text);
+LIVEPROOF_EXPORT Expected<Direction> ParseDirection(std::string_view text);
 
 /// @brief Parses a comma-separated list such as the value of LIVEPROOF_CHALLENGES.
 /// @ensures an InvalidArgument error for an empty list, an empty item or a repeated item
 /// (a repeat would silently bias the uniform draw), in input order otherwise.
-Expected<std::vector<Direction>> ParseChallengeList(std::string_view text);
+LIVEPROOF_EXPORT Expected<std::vector<Direction>> ParseChallengeList(std::string_view text);
 
 /// @brief Everything that decides a challenge session. Defaults reproduce system A's
 /// WebSocket protocol (3 successes, 5 s per challenge, 30 s per session, one wrong move fails)
@@ -32,7 +33,7 @@ Expected<std::vector<Direction>> ParseChallengeList(std::string_view text);
 /// on unmirrored frames, pitch < 0 = looking up).
 ///
 /// THREAD SAFETY: a plain value type; distinct objects may be used from distinct threads.
-struct ChallengeConfig {
+struct LIVEPROOF_EXPORT ChallengeConfig {
     int required_successes = 3;      ///< challenges to pass; A's "total" (1..10)
     double challenge_timeout_s = 5;  ///< time to perform one issued challenge
     double session_timeout_s = 30;   ///< whole session, counted from Start() (A: from accept)

@@ -10,8 +10,9 @@
 #include <utility>
 #include <vector>
 
-#include "challenge/challenge_config.hpp"
+#include "liveproof/challenge_config.hpp"
 #include "liveproof/expected.hpp"
+#include "liveproof/export.hpp"
 
 namespace liveproof::challenge {
 
@@ -38,16 +39,16 @@ enum class FailReason {
 
 /// @brief A's "state" string: WAITING_CENTER, WAITING_ACTION, COMPLETE; VERIFYING and FAILED
 /// never reach an A client (failed messages carry no state).
-std::string_view StateName(State state);
+LIVEPROOF_EXPORT std::string_view StateName(State state);
 /// @brief A's "type" string: start, no_face, waiting, challenge, success, complete, failed, error.
-std::string_view EventTypeName(EventType type);
+LIVEPROOF_EXPORT std::string_view EventTypeName(EventType type);
 /// @brief A's "instruction" string: CENTER, LEFT, RIGHT, UP, DOWN, BLINK or VERIFIED.
-std::string_view InstructionName(Instruction instruction);
+LIVEPROOF_EXPORT std::string_view InstructionName(Instruction instruction);
 /// @brief A's "reason" string: timeout, challenge_timeout, wrong_attempts, multiple_faces,
 /// face_changed, idle_timeout, spoof_detected.
-std::string_view FailReasonName(FailReason reason);
+LIVEPROOF_EXPORT std::string_view FailReasonName(FailReason reason);
 /// @brief The instruction that asks for a direction.
-Instruction ToInstruction(Direction direction);
+LIVEPROOF_EXPORT Instruction ToInstruction(Direction direction);
 
 /// @brief What the engine saw in one processed frame (the transport fills it).
 struct Observation {
@@ -88,7 +89,7 @@ using Random = std::function<std::uint32_t()>;
 /// undone, pitch against the session's baseline). The stream core uses it to put passive
 /// evidence on every frame that could complete a challenge.
 /// THREAD SAFETY: a plain value.
-struct ActionCheck {
+struct LIVEPROOF_EXPORT ActionCheck {
     std::optional<Direction> awaited;  ///< the challenge being performed (WaitingAction only)
     float pitch_baseline = 0;          ///< the session's level pitch
     bool mirrored = false;             ///< LEFT and RIGHT swap
@@ -103,8 +104,8 @@ struct ActionCheck {
 
 /// @brief Whether a session-frame pose (mirroring undone, pitch relative) is beyond the action
 /// thresholds in @p direction, less @p slack_deg (never for Blink). The one test of an action.
-bool PoseBeyond(Direction direction, float yaw, float pitch, float action_yaw, float action_pitch,
-                float slack_deg = 0);
+LIVEPROOF_EXPORT bool PoseBeyond(Direction direction, float yaw, float pitch, float action_yaw,
+                                 float action_pitch, float slack_deg = 0);
 
 /// @brief One active-challenge session: the user centres, is asked for a random move, performs
 /// it, returns to the centre, and so on until required_successes moves have passed.
@@ -134,7 +135,7 @@ bool PoseBeyond(Direction direction, float yaw, float pitch, float action_yaw, f
 ///
 /// THREAD SAFETY: not thread safe; one session belongs to one connection, and its calls must be
 /// serialised (a strand). The clock and random source are called from those same calls.
-class ChallengeSession {
+class LIVEPROOF_EXPORT ChallengeSession {
   public:
     /// @brief Builds a session that has not started yet.
     /// @requires nothing; @ensures an InvalidArgument error when config.Validate() fails or
