@@ -17,6 +17,7 @@
 #include <string>
 
 #include "common/json_text.hpp"
+#include "engine/result_json.hpp"
 #include "licence/licence.hpp"
 #include "liveproof/engine.hpp"
 
@@ -123,10 +124,11 @@ int Activate(const std::string& licence) {
 // the nearest pixel, a stage that did not run as 0.
 void FillFaceBox(const FaceResult& f, FaceBox& box) {
     box = FaceBox{};
-    box.x1 = static_cast<int>(std::lround(f.x1));
-    box.y1 = static_cast<int>(std::lround(f.y1));
-    box.x2 = static_cast<int>(std::lround(f.x2));
-    box.y2 = static_cast<int>(std::lround(f.y2));
+    const liveproof::PixelBox rounded = liveproof::RoundedBox(f);
+    box.x1 = rounded.x1;
+    box.y1 = rounded.y1;
+    box.x2 = rounded.x2;
+    box.y2 = rounded.y2;
     box.liveness = f.antispoof ? f.antispoof->p_real : 0.f;
     if (f.pose) {
         box.yaw = f.pose->yaw;

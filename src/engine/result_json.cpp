@@ -34,12 +34,18 @@ json Timings(const std::map<std::string, double>& t) {
 
 }  // namespace
 
+PixelBox RoundedBox(const FaceResult& f) {
+    return {static_cast<int>(std::lround(f.x1)), static_cast<int>(std::lround(f.y1)),
+            static_cast<int>(std::lround(f.x2)), static_cast<int>(std::lround(f.y2))};
+}
+
 json FaceToJson(const FaceResult& f) {
     json j;
-    j["x1"] = static_cast<int>(std::lround(f.x1));
-    j["y1"] = static_cast<int>(std::lround(f.y1));
-    j["x2"] = static_cast<int>(std::lround(f.x2));
-    j["y2"] = static_cast<int>(std::lround(f.y2));
+    const PixelBox box = RoundedBox(f);
+    j["x1"] = box.x1;
+    j["y1"] = box.y1;
+    j["x2"] = box.x2;
+    j["y2"] = box.y2;
     j["detection_score"] = f.score;
     j["liveness"] = f.antispoof ? json(f.antispoof->p_real) : json(nullptr);
     j["yaw"] = f.pose ? json(f.pose->yaw) : json(nullptr);

@@ -8,6 +8,14 @@
 
 namespace liveproof {
 
+/// @brief A face box in whole pixels, as system C reports it (JSON and FaceBox alike).
+struct PixelBox {
+    int x1 = 0, y1 = 0, x2 = 0, y2 = 0;  ///< corners, each rounded to the nearest pixel
+};
+
+/// @brief The face's box in whole pixels: every corner rounded to the nearest (half away from 0).
+PixelBox RoundedBox(const FaceResult& face);
+
 /// @brief One face with system C's field names plus keypoints and the extra measures.
 nlohmann::json FaceToJson(const FaceResult& face);
 

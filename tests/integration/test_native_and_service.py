@@ -210,7 +210,7 @@ class ServiceEndpoints(ServerTestCase):
         served = ["/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/liveness",
                   "/active/blink", "/liveness-detection", "/liveness-detection-base64",
                   "/check_liveness", "/check_liveness_base64", "/get-machine-code",
-                  "/activate-machine", "/v1/analyze", "/test", "/ws"]
+                  "/activate-machine", "/v1/analyze", "/test", "/ws", "/start", "/frame"]
         self.assertEqual(sorted(doc["paths"]), sorted(served))
 
     def test_listening_line_is_logged_on_stderr(self):
