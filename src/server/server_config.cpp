@@ -46,6 +46,7 @@ constexpr auto kSelf = [](auto& c) -> auto& { return c; };
 constexpr auto kCompatC = [](auto& c) -> auto& { return c.compat_c; };
 constexpr auto kEngine = [](auto& c) -> auto& { return c.engine; };
 constexpr auto kLimits = [](auto& c) -> auto& { return c.engine.limits; };
+constexpr auto kAttributes = [](auto& c) -> auto& { return c.engine.attributes; };
 constexpr auto kChallenge = [](auto& c) -> auto& { return c.challenge; };
 constexpr auto kStream = [](auto& c) -> auto& { return c.stream; };
 
@@ -210,8 +211,9 @@ const std::map<std::string, Setting>& Table() {
         {"c_occlusion_threshold", RealC(&CompatCThresholds::occlusion, 0, 1)},
         {"c_eye_closed_threshold", RealC(&CompatCThresholds::eye_closed, 0, 1)},
         {"c_mouth_open_threshold", RealC(&CompatCThresholds::mouth_open, 0, 1)},
-        {"c_small_eye_dist", RealC(&CompatCThresholds::small_eye_dist, 0, 10000)},
-        {"c_border_rate", RealC(&CompatCThresholds::border_rate, 0, 0.5)},
+        // is_small and is_boundary_face are the engine's flags (one rule, in the pipeline).
+        {"c_small_eye_dist", Number(&AttributeOptions::small_face_eye_dist, 0, 10000, kAttributes)},
+        {"c_border_rate", Number(&AttributeOptions::border_rate, 0, 0.5, kAttributes)},
         {"c_quality_low", RealC(&CompatCThresholds::quality_low, 0, 1)},
         {"c_quality_high", RealC(&CompatCThresholds::quality_high, 0, 1)},
         {"c_luminance_dark", RealC(&CompatCThresholds::luminance_dark, 0, 255)},
@@ -352,9 +354,6 @@ Expected<void> ServerConfig::Finalize() {
     // close 1011 does not start.
     if (auto v = challenge.Validate(); !v) {
         return MakeError(ErrorCode::InvalidArgument, "challenge settings: " + v.error().detail);
-    }
-    if (poll_session_ttl < challenge.session_timeout_s) {
-        return Bad("poll_session_ttl", "must be at least session_timeout");
     }
     if (!licence_public_key.empty() && !licence::LicenceKeyWellFormed(licence_public_key)) {
         return Bad("licence_public_key", "expected the base64 of a 32-byte Ed25519 public key");

@@ -20,8 +20,6 @@ struct CompatCThresholds {
     float occlusion = 0.9f;         ///< is_occluded iff face_occlusion > this
     float eye_closed = 0.8f;        ///< eye_closed iff either eye > this
     float mouth_open = 0.5f;        ///< mouth_opened iff > this
-    float small_eye_dist = 100.f;   ///< is_small iff eye_dist < this (pixels)
-    float border_rate = 0.05f;      ///< is_boundary_face margin
     float quality_low = 0.3f;       ///< quality "Low" below this
     float quality_high = 0.7f;      ///< "Medium" below this, else "High"
     float luminance_dark = 50.f;    ///< "Dark" below this
@@ -73,7 +71,9 @@ struct ServerConfig {
     int ws_max_frame_pixels = 1920 * 1088;  ///< challenge frame pixel cap (checked from the header)
     int ws_max_sessions = 64;               ///< concurrent WebSocket sessions
     int poll_max_sessions = 256;            ///< open sessions of A's HTTP polling door
-    double poll_session_ttl = 120;          ///< seconds a polling session is kept after /start
+    /// Seconds a polling session is kept after /start; never less than the challenge's
+    /// session_timeout (a longer challenge keeps its session that long).
+    double poll_session_ttl = 120;
 
     /// @brief Applies one setting by its snake_case name (as in the config file).
     Expected<void> Set(const std::string& key, const std::string& value);

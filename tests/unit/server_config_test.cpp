@@ -166,3 +166,21 @@ TEST(ServerConfig, SettingsThatAreNotUtf8StillPrint) {
 
 }  // namespace
 }  // namespace liveproof::server
+
+namespace liveproof::server {
+namespace {
+
+// System C's is_small / is_boundary_face are the engine's flags: its two settings set the
+// engine's thresholds, so the REST door and the pipeline cannot disagree.
+TEST(ServerConfig, SystemCsFaceFlagSettingsAreTheEngines) {
+    ServerConfig c;
+    EXPECT_EQ(c.ToJson()["c_border_rate"], c.engine.attributes.border_rate);
+    ASSERT_TRUE(c.Set("c_border_rate", "0.1"));
+    ASSERT_TRUE(c.Set("c_small_eye_dist", "42"));
+    EXPECT_FLOAT_EQ(c.engine.attributes.border_rate, 0.1f);
+    EXPECT_FLOAT_EQ(c.engine.attributes.small_face_eye_dist, 42.0f);
+    EXPECT_FALSE(c.Set("c_border_rate", "0.6"));
+}
+
+}  // namespace
+}  // namespace liveproof::server

@@ -3,6 +3,7 @@
 // and "live" only after the passive evidence said live (A: live once 2 moves passed).
 #include <sodium.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "challenge/a_protocol.hpp"
@@ -71,10 +72,13 @@ HttpResponse JudgeFrame(ServerContext& ctx, PollSession& s,
 }  // namespace
 
 void AddSystemARoutes(Router& router, ServerContext& ctx) {
-    auto sessions = std::make_shared<PollSessions>(
-        static_cast<std::size_t>(ctx.config.poll_max_sessions), ctx.config.poll_session_ttl);
+    // A session lives at least as long as its challenge may run.
+    const double ttl =
+        std::max(ctx.config.poll_session_ttl, ctx.config.challenge.session_timeout_s);
+    auto sessions =
+        std::make_shared<PollSessions>(static_cast<std::size_t>(ctx.config.poll_max_sessions), ttl);
     router.Add({"POST", "/start", "a_start", true, BodyClass::Small,
-                [&ctx, sessions](HttpRequest&&, Reply reply) {
+                [&ctx, sessions, ttl](HttpRequest&&, Reply reply) {
                     if (ctx.engine == nullptr || !ctx.ready) {
                         return reply(Detail(503, "The server is starting; try again"));
                     }
@@ -102,7 +106,7 @@ void AddSystemARoutes(Router& router, ServerContext& ctx) {
                     j["instruction"] = challenge::InstructionName(start->instruction);
                     j["success"] = start->success;
                     j["total"] = start->total;
-                    j["expires_in"] = ctx.config.poll_session_ttl;
+                    j["expires_in"] = ttl;
                     reply(Answer(j));
                 }});
     router.Add({"POST", "/frame", "a_frame", true, BodyClass::Image,

@@ -48,11 +48,10 @@ json FaceState(const ImageAnalysis& a, const CompatCThresholds& t) {
     s["eye_closed"] =
         f.eye_image_left->closed > t.eye_closed || f.eye_image_right->closed > t.eye_closed;
     s["mouth_opened"] = f.mouth_opened.value_or(0.f) > t.mouth_open;
-    // Fixed rule (C compared x1 against both 0.95*W and 0.95*H): every edge, its own side.
-    const float w = static_cast<float>(a.width), h = static_cast<float>(a.height);
-    s["is_boundary_face"] = f.x1 < t.border_rate * w || f.y1 < t.border_rate * h ||
-                            f.x2 > (1 - t.border_rate) * w || f.y2 > (1 - t.border_rate) * h;
-    s["is_small"] = f.eye_dist < t.small_eye_dist;
+    // The engine's flags, with c_border_rate and c_small_eye_dist as their settings. (Fixed
+    // rule: C compared x1 against both 0.95*W and 0.95*H; the engine checks every edge.)
+    s["is_boundary_face"] = f.is_boundary;
+    s["is_small"] = f.is_small;
     const float q = f.quality.value_or(0.f);
     s["quality"] = q < t.quality_low ? "Low" : (q < t.quality_high ? "Medium" : "High");
     s["luminance"] = f.luminance < t.luminance_dark
