@@ -111,6 +111,11 @@ void RunInSlices(ServerContext& ctx, Reply reply, SliceStep step) {
     if (!queued) job->Answer(QueueFull());
 }
 
+double ChallengeClockSeconds() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
 void CountEngineError(ServerContext& ctx, const Error& error, const char* kind) {
     if (error.code == ErrorCode::TimeBudgetExceeded) {
         ctx.metrics->Inc("liveproof_time_budget_exceeded_total", {{"kind", kind}});

@@ -34,6 +34,9 @@ struct ServerContext {
     LogLimiter log_limiter;          ///< budget for repeated warning and error lines
 };
 
+/// @brief The clock of the challenge sessions (WebSocket and polling): monotonic seconds.
+double ChallengeClockSeconds();
+
 /// @brief Runs job on an inference worker and replies with its result; answers 503 with
 /// Retry-After at once when the queue is full (admission control, never unbounded queueing).
 void RunOnWorker(ServerContext& ctx, Reply reply, std::function<HttpResponse()> job);

@@ -13,22 +13,14 @@
 
 namespace liveproof::server {
 
-namespace {
-
-double NowSeconds() {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-
-}  // namespace
-
 Expected<std::shared_ptr<ChallengeConnection>> ChallengeConnection::Create(ServerContext& ctx,
                                                                            bool mirrored, Send send,
                                                                            Post post) {
     challenge::ChallengeConfig config = ctx.config.challenge;
     config.mirrored = mirrored;
-    auto run = active::ChallengeRun::Create(ctx.engine, std::move(config), ctx.config.stream,
-                                            &NowSeconds, [] { return randombytes_random(); });
+    auto run =
+        active::ChallengeRun::Create(ctx.engine, std::move(config), ctx.config.stream,
+                                     &ChallengeClockSeconds, [] { return randombytes_random(); });
     if (!run) return Unexpected{run.error()};
     return std::shared_ptr<ChallengeConnection>(
         new ChallengeConnection(ctx, std::move(*run), std::move(send), std::move(post)));
@@ -112,7 +104,8 @@ StreamObservation ChallengeConnection::AnalyzeFrame(const std::vector<std::uint8
         std::lock_guard lock(action_check_mutex_);
         check = action_check_;
     }
-    StreamObservation o = run_.Analyze(active::Frame::Encoded(jpeg), NowSeconds(), check);
+    StreamObservation o =
+        run_.Analyze(active::Frame::Encoded(jpeg), ChallengeClockSeconds(), check);
     if (o.error) {
         CountEngineError(ctx_, *o.error, "ws_frame");
     } else {

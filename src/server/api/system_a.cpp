@@ -17,13 +17,6 @@ namespace liveproof::server::api {
 
 namespace {
 
-using nlohmann::json;
-
-double NowSeconds() {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-
 // FastAPI's error shape, which A's clients read.
 HttpResponse Detail(int status, const std::string& detail) {
     return HttpResponse::Json(status, {{"detail", detail}});
@@ -53,7 +46,7 @@ HttpResponse JudgeFrame(ServerContext& ctx, PollSession& s,
                         const std::vector<std::uint8_t>& bytes) {
     if (s.run.session().Finished()) return Answer(s.answer);
     StreamObservation o;
-    const auto event = s.run.Feed(active::Frame::Encoded(bytes), NowSeconds(), &o);
+    const auto event = s.run.Feed(active::Frame::Encoded(bytes), ChallengeClockSeconds(), &o);
     if (o.error) {
         CountEngineError(ctx, *o.error, "poll_frame");
     } else {
@@ -84,12 +77,12 @@ void AddSystemARoutes(Router& router, ServerContext& ctx) {
                     }
                     challenge::ChallengeConfig config = ctx.config.challenge;
                     config.mirrored = false;
-                    auto run = active::ChallengeRun::Create(ctx.engine, std::move(config),
-                                                            ctx.config.stream, &NowSeconds,
-                                                            [] { return randombytes_random(); });
+                    auto run = active::ChallengeRun::Create(
+                        ctx.engine, std::move(config), ctx.config.stream, &ChallengeClockSeconds,
+                        [] { return randombytes_random(); });
                     if (!run) return reply(ErrorResponse(run.error()));
                     const auto start = run->Start();
-                    const double now = NowSeconds();
+                    const double now = ChallengeClockSeconds();
                     auto session = std::make_shared<PollSession>(std::move(*run), now);
                     const auto id = sessions->Add(session, now);
                     if (!id) {
@@ -113,7 +106,7 @@ void AddSystemARoutes(Router& router, ServerContext& ctx) {
                 [&ctx, sessions](HttpRequest&& req, Reply reply) {
                     const auto id = req.Query("session_id");
                     if (!id) return reply(Detail(422, "query parameter session_id is required"));
-                    auto session = sessions->Find(*id, NowSeconds());
+                    auto session = sessions->Find(*id, ChallengeClockSeconds());
                     if (!session) return reply(Detail(404, "Session not found"));
                     auto image = MultipartField(req, {"file"});
                     if (!image) return reply(Detail(422, image.error().detail));
