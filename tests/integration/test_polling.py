@@ -159,6 +159,38 @@ class PollingFlow(ServerTestCase):
         self.assertTrue(self.server.is_healthy())
 
 
+class PollingBadImages(ServerTestCase):
+    """The bad-input corpus's images (test_bad_input.image_specs: truncated, bit-flipped,
+    declared-huge, odd colour models, EXIF...) through POST /frame, each in a fresh session:
+    undecodable bytes get A's 400 "Invalid image", nothing gets a 5xx, every answer is JSON in
+    A's shapes, and the server stays up."""
+
+    REQUIRED_FILES = (NO_FACE,)
+    SERVER_ARGS = ("--set", "max_connections_per_client=1000",
+                   "--set", "analysis_budget_seconds=120")
+
+    def test_every_corpus_image(self):
+        from test_bad_input import image_specs  # noqa: E402 (builds the corpus with stdlib only)
+        client = PollingClient(self.server)
+        checked = 0
+        for name, data, kind in image_specs():
+            status, start = client.start()
+            self.assertEqual(status, 200, start)
+            status, body, raw = client.frame(start["session_id"], data)
+            self.assertLess(status, 500, (name, raw[:200]))
+            if kind in ("corrupt", "unsupported"):
+                self.assertEqual((status, body), (400, {"detail": "Invalid image"}), name)
+            elif status == 200:
+                self.assertIn("live", body, name)
+                self.assertIs(body["live"], False, name)  # one frame never completes
+            else:
+                self.assertIn(status, (400, 413, 422), (name, body))
+                self.assertIsInstance(body.get("detail"), str, (name, body))
+            checked += 1
+        self.assertGreater(checked, 20)
+        self.assertTrue(self.server.is_healthy())
+
+
 class PollingCapsAndExpiry(ServerTestCase):
     """At most poll_max_sessions open; a session expires poll_session_ttl after /start; the
     challenge's own session timeout fails it first."""
