@@ -2,6 +2,7 @@
 #include "media/decode.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <string>
@@ -133,6 +134,16 @@ Expected<DecodedImage> DecodeImage(std::span<const std::uint8_t> bytes, const Me
         if (!walk.ended) {
             return MakeError(ErrorCode::CorruptImage, "JPEG is truncated (no end-of-image marker)");
         }
+    }
+    // cv::imdecode picks its decoder by its own signature tests, not by our sniffed format:
+    // when the sniffed format's decoder declines (a WebP whose RIFF sizes disagree), the next
+    // one that claims the bytes decodes them. Every other decoder's signature sits at byte 0,
+    // where ours already is, except DICOM's "DICM" at byte 128: GDCM then parsed the file and
+    // aborted the process on an assert (fuzz finding 8).
+    if (bytes.size() >= 132 && std::memcmp(bytes.data() + 128, "DICM", 4) == 0) {
+        return MakeError(ErrorCode::CorruptImage,
+                         std::string(FormatName(header->format)) +
+                             " carries a DICOM signature at byte 128; refused");
     }
     cv::Mat decoded;
     try {
