@@ -55,6 +55,10 @@ struct LIVEPROOF_EXPORT ChallengeConfig {
     bool mirrored = false;               ///< the client sends mirrored frames: yaw sign flips
     bool require_passive_verdict = false;  ///< never complete before SetPassiveVerdict(false)
 
+    /// @brief Sets the challenges that may be drawn; eye closure (blink_enabled) is on exactly
+    /// when BLINK is among them.
+    void SetAllowed(std::vector<Direction> directions);
+
     /// @brief Checks every range; the first violation is returned as InvalidArgument.
     /// @ensures success iff required_successes in 1..10; every timeout finite and > 0;
     /// max_wrong_attempts in 1..100; 0 < center angles < 90; 0 <= margin <= 30;

@@ -440,9 +440,7 @@ lp_status lp_challenge_create(lp_engine* engine, const lp_challenge_options* opt
         ch::ChallengeConfig c;
         auto allowed = ch::ParseChallengeList(options->challenges ? options->challenges : "");
         if (!allowed) return FromError(allowed.error());
-        c.allowed = *allowed;
-        c.blink_enabled =
-            std::find(c.allowed.begin(), c.allowed.end(), ch::Direction::Blink) != c.allowed.end();
+        c.SetAllowed(std::move(*allowed));
         c.required_successes = options->required_successes;
         c.challenge_timeout_s = options->challenge_timeout_s;
         c.session_timeout_s = options->session_timeout_s;

@@ -80,6 +80,11 @@ Expected<std::vector<Direction>> ParseChallengeList(std::string_view text) {
     return out;
 }
 
+void ChallengeConfig::SetAllowed(std::vector<Direction> directions) {
+    allowed = std::move(directions);
+    blink_enabled = std::find(allowed.begin(), allowed.end(), Direction::Blink) != allowed.end();
+}
+
 Expected<void> ChallengeConfig::Validate() const {
     if (required_successes < 1 || required_successes > 10) {
         return Invalid("required_successes must be in 1..10");

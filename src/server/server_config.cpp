@@ -101,10 +101,7 @@ Setting ChallengeList() {
     return {[](ServerConfig& c, const std::string& v) -> Expected<void> {
                 auto allowed = challenge::ParseChallengeList(v);
                 if (!allowed) return Unexpected{allowed.error()};
-                c.challenge.allowed = *allowed;
-                c.challenge.blink_enabled =
-                    std::find(allowed->begin(), allowed->end(), challenge::Direction::Blink) !=
-                    allowed->end();
+                c.challenge.SetAllowed(std::move(*allowed));
                 return {};
             },
             [](const ServerConfig& c) {
@@ -118,23 +115,16 @@ Setting ChallengeList() {
 }
 
 // Secrets are shown only as whether (or how many) they are set.
-Setting Str(std::string ServerConfig::*field, bool secret = false) {
+template <typename Owner, typename Where = decltype(kSelf)>
+Setting Str(std::string Owner::*field, bool secret = false, Where where = kSelf) {
     return {[=](ServerConfig& c, const std::string& v) -> Expected<void> {
-                c.*field = v;
+                where(c).*field = v;
                 return {};
             },
             [=](const ServerConfig& c) {
-                if (!secret) return nlohmann::json(c.*field);
-                return nlohmann::json((c.*field).empty() ? "" : "(set)");
+                if (!secret) return nlohmann::json(where(c).*field);
+                return nlohmann::json((where(c).*field).empty() ? "" : "(set)");
             }};
-}
-
-Setting ModelDir() {
-    return {[](ServerConfig& c, const std::string& v) -> Expected<void> {
-                c.engine.model_dir = v;
-                return {};
-            },
-            [](const ServerConfig& c) { return nlohmann::json(c.engine.model_dir); }};
 }
 
 // spdlog::level::from_str turns an unknown name into "off", which would silence every log
@@ -220,7 +210,7 @@ const std::map<std::string, Setting>& Table() {
         {"c_luminance_light", RealC(&CompatCThresholds::luminance_light, 0, 255)},
         {"licence_public_key", Str(&ServerConfig::licence_public_key, /*secret=*/true)},
         {"licence_file", Str(&ServerConfig::licence_file)},
-        {"model_dir", ModelDir()},
+        {"model_dir", Str(&EngineOptions::model_dir, /*secret=*/false, kEngine)},
         {"web_root", Str(&ServerConfig::web_root)},
         {"detect_max_side", Number(&EngineOptions::detect_max_side, 0, 8192, kEngine)},
         {"max_video_seconds", Number(&MediaLimits::max_video_seconds, 0.5, 600, kLimits)},
