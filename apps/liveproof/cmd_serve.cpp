@@ -14,6 +14,7 @@
 #include "server/metrics_registry.hpp"
 #include "server/router.hpp"
 #include "server/server_config.hpp"
+#include "server/session_service.hpp"
 #include "server/worker_pool.hpp"
 
 namespace liveproof::cli {
@@ -64,6 +65,9 @@ void DescribeMetrics(server::MetricsRegistry& m) {
                "WebSocket frames by outcome (processed, dropped by latest-frame-wins)");
     m.Describe("liveproof_ws_frame_seconds", MetricType::Histogram,
                "Per-frame analysis latency on /ws");
+    m.Describe("liveproof_sessions_total", MetricType::Counter,
+               "Liveness sessions by event (created, started, succeeded, failed, expired, "
+               "locked_out)");
     m.Describe("liveproof_poll_sessions_total", MetricType::Counter,
                "System A polling sessions (POST /start, /frame) by event (started, completed, "
                "failed by reason, refused at the session cap)");
@@ -116,6 +120,9 @@ int Serve(const ServeFlags& flags) {
     ctx.workers = &workers;
     ctx.metrics = &metrics;
     ctx.licence = &licence_state;
+    auto sessions = server::SessionService::Open(ctx);
+    if (!sessions) return fail("cannot open the session store: " + sessions.error().detail);
+    ctx.sessions = sessions->get();
 
     server::Router router(ctx);
     server::api::AddServiceRoutes(router, ctx);
@@ -123,6 +130,7 @@ int Serve(const ServeFlags& flags) {
     server::api::AddSystemBRoutes(router, ctx);
     server::api::AddSystemCRoutes(router, ctx);
     server::api::AddNativeRoutes(router, ctx);
+    server::api::AddSessionRoutes(router, ctx);
 
     auto http = server::HttpServer::Create(ctx, router);
     if (!http) return fail(http.error().detail);

@@ -54,6 +54,14 @@ struct LIVEPROOF_EXPORT ChallengeConfig {
     int blink_max_closed_frames = 15;    ///< a longer closure is eyes shut, not a blink
     bool mirrored = false;               ///< the client sends mirrored frames: yaw sign flips
     bool require_passive_verdict = false;  ///< never complete before SetPassiveVerdict(false)
+    /// A challenge passed sooner than this after it was issued fails the session "too_fast": a
+    /// person needs a few hundred ms to read and turn, a replay of stored frames does not.
+    /// 0 = off (A).
+    double min_action_s = 0;
+    /// Head turns: frames between rest and the action threshold (a pose beyond 30% of it) that
+    /// each turn must show; fewer fails the session "injection_suspected" (a head passes
+    /// through intermediate poses, a stitched replay jumps). 0 = off (A).
+    int min_transition_frames = 0;
 
     /// @brief Sets the challenges that may be drawn; eye closure (blink_enabled) is on exactly
     /// when BLINK is among them.
@@ -64,7 +72,8 @@ struct LIVEPROOF_EXPORT ChallengeConfig {
     /// max_wrong_attempts in 1..100; 0 < center angles < 90; 0 <= margin <= 30;
     /// center_yaw <= action_yaw < 90 and center_pitch <= action_pitch < 90; hold frames in
     /// 1..30; allowed non-empty without repeats; BLINK allowed only with blink_enabled;
-    /// 0 <= blink_open_threshold < blink_close_threshold <= 1; blink_max_closed_frames >= 1.
+    /// 0 <= blink_open_threshold < blink_close_threshold <= 1; blink_max_closed_frames >= 1;
+    /// 0 <= min_action_s < challenge_timeout_s; min_transition_frames in 0..30.
     [[nodiscard]] Expected<void> Validate() const;
 };
 

@@ -75,6 +75,11 @@ class LIVEPROOF_EXPORT ChallengeRun {
     std::optional<challenge::Event> OnBadMessage(std::string message);
     /// @brief Periodic check, so that timeouts fire without frames.
     std::optional<challenge::Event> OnTick();
+    /// @brief Ends the run failed for a reason the door found (replay signals on the frames
+    /// themselves: exact repeats, a change of camera); nullopt when already finished.
+    std::optional<challenge::Event> Reject(challenge::FailReason reason) {
+        return session_.Reject(reason);
+    }
 
     /// @brief Frame side: analyses one frame taken at @p t seconds; frames whose pose could
     /// complete @p check's awaited challenge get passive evidence.

@@ -28,13 +28,15 @@ enum class Instruction { Center, Left, Right, Up, Down, Blink, Verified };
 
 /// @brief Why a session failed. The first three are A's; the rest are new and English.
 enum class FailReason {
-    Timeout,           ///< session_timeout_s passed since Start()
-    ChallengeTimeout,  ///< challenge_timeout_s passed since the challenge was issued
-    WrongAttempts,     ///< max_wrong_attempts wrong moves during one challenge
-    MultipleFaces,     ///< an observation reported face_count > 1
-    FaceChanged,       ///< an observation reported track_jump (another person or a jump)
-    IdleTimeout,       ///< no client message for idle_timeout_s
-    SpoofDetected,     ///< passive evidence said spoof; reported only when all challenges passed
+    Timeout,             ///< session_timeout_s passed since Start()
+    ChallengeTimeout,    ///< challenge_timeout_s passed since the challenge was issued
+    WrongAttempts,       ///< max_wrong_attempts wrong moves during one challenge
+    MultipleFaces,       ///< an observation reported face_count > 1
+    FaceChanged,         ///< an observation reported track_jump (another person or a jump)
+    IdleTimeout,         ///< no client message for idle_timeout_s
+    SpoofDetected,       ///< passive evidence said spoof; reported only when all challenges passed
+    TooFast,             ///< a challenge passed sooner than ChallengeConfig::min_action_s
+    InjectionSuspected,  ///< the frames are not one camera's (a pose jump, a replay signal)
 };
 
 /// @brief A's "state" string: WAITING_CENTER, WAITING_ACTION, COMPLETE; VERIFYING and FAILED
@@ -45,10 +47,18 @@ LIVEPROOF_EXPORT std::string_view EventTypeName(EventType type);
 /// @brief A's "instruction" string: CENTER, LEFT, RIGHT, UP, DOWN, BLINK or VERIFIED.
 LIVEPROOF_EXPORT std::string_view InstructionName(Instruction instruction);
 /// @brief A's "reason" string: timeout, challenge_timeout, wrong_attempts, multiple_faces,
-/// face_changed, idle_timeout, spoof_detected.
+/// face_changed, idle_timeout, spoof_detected, too_fast, injection_suspected.
 LIVEPROOF_EXPORT std::string_view FailReasonName(FailReason reason);
 /// @brief The instruction that asks for a direction.
 LIVEPROOF_EXPORT Instruction ToInstruction(Direction direction);
+
+/// @brief One issued challenge and how it went (for the session's record and its signals).
+struct ChallengeTiming {
+    Direction direction = Direction::Left;  ///< what was asked
+    double issued_at = 0;                   ///< session clock when it was issued
+    std::optional<double> passed_at;        ///< when it passed; empty if it did not
+    int transition_frames = 0;              ///< frames between rest and the threshold (head turns)
+};
 
 /// @brief What the engine saw in one processed frame (the transport fills it).
 struct Observation {
@@ -190,6 +200,10 @@ class LIVEPROOF_EXPORT ChallengeSession {
     /// challenge); in other states: the verdict is recorded and nullopt is returned.
     std::optional<Event> SetPassiveVerdict(bool spoof);
 
+    /// @brief A judgement from outside the session (a door's replay signals) ends it.
+    /// @requires Started() and not Finished(), else nullopt and no change.
+    /// @ensures the failed event with @p reason; the state is Failed.
+    std::optional<Event> Reject(FailReason reason);
     /// @brief The current state.
     [[nodiscard]] State CurrentState() const { return state_; }
     /// @brief True once Start() ran.
@@ -206,6 +220,8 @@ class LIVEPROOF_EXPORT ChallengeSession {
     [[nodiscard]] std::optional<Direction> CurrentChallenge() const { return challenge_; }
     /// @brief Every challenge issued, in order (for the audit trail).
     [[nodiscard]] const std::vector<Direction>& IssuedChallenges() const { return issued_; }
+    /// @brief Every challenge issued with its timing, in order.
+    [[nodiscard]] const std::vector<ChallengeTiming>& Timings() const { return timings_; }
     /// @brief The absolute pitch the session treats as level; empty before the first challenge.
     [[nodiscard]] std::optional<float> PitchBaseline() const { return baseline_; }
     /// @brief Why the session failed; empty unless Failed.
@@ -231,6 +247,7 @@ class LIVEPROOF_EXPORT ChallengeSession {
     Event OnCenterFrame(const Observation& observation, double now);
     std::optional<Event> OnActionFrame(const Observation& observation);
     std::optional<Event> Succeed(Pose pose);
+    [[nodiscard]] bool InTransition(Direction asked, Pose pose) const;
     bool UpdateBlink(std::optional<float> eyes_closed);
     Direction Draw();
     void ResetRuns();
@@ -249,6 +266,7 @@ class LIVEPROOF_EXPORT ChallengeSession {
     bool wrong_excursion_ = false;  // a wrong move was counted and the pose has not come back
     std::optional<Direction> challenge_;
     std::vector<Direction> issued_;
+    std::vector<ChallengeTiming> timings_;
     std::optional<FailReason> failure_;
 
     bool centred_latched_ = false;  // hysteresis: inside the wider exit box since entering

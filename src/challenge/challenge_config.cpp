@@ -135,6 +135,12 @@ Expected<void> ChallengeConfig::Validate() const {
         return Invalid("blink thresholds need 0 <= open < close <= 1");
     }
     if (blink_max_closed_frames < 1) return Invalid("blink_max_closed_frames must be >= 1");
+    if (!(min_action_s >= 0 && min_action_s < challenge_timeout_s)) {
+        return Invalid("min_action_s must be >= 0 and below challenge_timeout_s");
+    }
+    if (min_transition_frames < 0 || min_transition_frames > 30) {
+        return Invalid("min_transition_frames must be in 0..30");
+    }
     return {};
 }
 

@@ -43,6 +43,10 @@ std::string FailMessage(FailReason reason, std::optional<Direction> challenge) {
             return "No message received in time.";
         case FailReason::SpoofDetected:
             return "Presentation attack detected.";
+        case FailReason::TooFast:
+            return "The challenge was answered faster than a person can.";
+        case FailReason::InjectionSuspected:
+            return "The frames do not come from one live camera.";
     }
     return "Failed.";
 }
@@ -123,6 +127,10 @@ std::string_view FailReasonName(FailReason reason) {
             return "idle_timeout";
         case FailReason::SpoofDetected:
             return "spoof_detected";
+        case FailReason::TooFast:
+            return "too_fast";
+        case FailReason::InjectionSuspected:
+            return "injection_suspected";
     }
     return "timeout";
 }
@@ -262,6 +270,7 @@ Event ChallengeSession::OnCenterFrame(const Observation& observation, double now
     const Direction next = Draw();
     challenge_ = next;
     issued_.push_back(next);
+    timings_.push_back({next, now - start_time_, std::nullopt, 0});
     challenge_start_ = now;
     wrong_attempts_ = 0;
     wrong_excursion_ = false;
@@ -284,6 +293,7 @@ std::optional<Event> ChallengeSession::OnActionFrame(const Observation& observat
         meets_asked =
             PoseBeyond(asked, pose.yaw, pose.pitch, config_.action_yaw, config_.action_pitch);
         action_run_ = meets_asked ? action_run_ + 1 : 0;
+        if (InTransition(asked, pose)) ++timings_.back().transition_frames;
         passed = action_run_ >= config_.action_hold_frames;
     }
     // Success is checked before wrong moves, as in A: overshooting on the other axis while
@@ -312,7 +322,26 @@ std::optional<Event> ChallengeSession::OnActionFrame(const Observation& observat
     return event;
 }
 
+bool ChallengeSession::InTransition(Direction asked, Pose pose) const {
+    // Beyond 30% of the threshold but not beyond it: on the way, neither at rest nor there.
+    constexpr float kRestShare = 0.3f;
+    const bool sideways = asked == Direction::Left || asked == Direction::Right;
+    const float threshold = sideways ? config_.action_yaw : config_.action_pitch;
+    return PoseBeyond(asked, pose.yaw, pose.pitch, config_.action_yaw, config_.action_pitch,
+                      (1 - kRestShare) * threshold) &&
+           !PoseBeyond(asked, pose.yaw, pose.pitch, config_.action_yaw, config_.action_pitch);
+}
+
 std::optional<Event> ChallengeSession::Succeed(Pose pose) {
+    ChallengeTiming& timing = timings_.back();
+    timing.passed_at = clock_() - start_time_;
+    if (*timing.passed_at - timing.issued_at < config_.min_action_s) {
+        return Fail(FailReason::TooFast);
+    }
+    if (timing.direction != Direction::Blink &&
+        timing.transition_frames < config_.min_transition_frames) {
+        return Fail(FailReason::InjectionSuspected);
+    }
     ++success_;
     ResetRuns();
     if (success_ >= config_.required_successes) {
@@ -403,6 +432,11 @@ void ChallengeSession::ResetRuns() {
     center_run_ = 0;
     center_pitch_sum_ = 0;
     action_run_ = 0;
+}
+
+std::optional<Event> ChallengeSession::Reject(FailReason reason) {
+    if (!started_ || Finished()) return std::nullopt;
+    return Fail(reason);
 }
 
 Event ChallengeSession::Fail(FailReason reason) {

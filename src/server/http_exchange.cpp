@@ -138,13 +138,24 @@ std::optional<HttpResponse> UpgradeRefusal(const HttpRequest& req, const ServerC
         ctx.metrics->Inc("liveproof_ws_sessions_total", {{"event", "refused"}, {"reason", code}});
         return HttpResponse::Error(status, code, detail);
     };
-    if (req.path != "/ws") return refuse(404, "not_found", "WebSocket endpoint is /ws");
+    const bool session_door = IsSessionWsPath(req.path);
+    if (req.path != "/ws" && !session_door) {
+        return refuse(404, "not_found",
+                      "WebSocket endpoints are /v1/sessions/{id}/ws and (anonymous) /ws");
+    }
     // RFC 6455 §4.2.1: the key is the base64 of 16 random bytes.
     const auto key_bytes = media::DecodeBase64(req.Header("sec-websocket-key"), 64);
     if (!key_bytes || key_bytes->size() != 16) {
         return refuse(400, "bad_request", "Sec-WebSocket-Key must be the base64 of 16 bytes");
     }
-    if (!c.api_keys.empty()) {
+    if (!session_door && c.require_sessions) {
+        return refuse(403, "sessions_required",
+                      "this server runs challenges only in sessions: create one with POST "
+                      "/v1/sessions and open its ws_url");
+    }
+    // A session's door is opened with the session's client token (checked by the transport
+    // against the store); the anonymous door with an API key, when keys are set.
+    if (!session_door && !c.api_keys.empty()) {
         // As for HTTP routes (X-API-KEY or Bearer); browsers cannot set headers on a
         // WebSocket, so the key may also come as ?api_key=.
         std::string key = PresentedKey(req);
@@ -162,6 +173,13 @@ std::optional<HttpResponse> UpgradeRefusal(const HttpRequest& req, const ServerC
         return refuse(503, "overloaded", "too many challenge sessions");
     }
     return std::nullopt;
+}
+
+bool IsSessionWsPath(const std::string& path) {
+    constexpr std::string_view kPrefix = "/v1/sessions/";
+    constexpr std::string_view kSuffix = "/ws";
+    return path.size() == kPrefix.size() + 32 + kSuffix.size() && path.rfind(kPrefix, 0) == 0 &&
+           path.compare(path.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0;
 }
 
 WireResponse ToWire(HttpResponse r, bool keep_alive, bool head) {

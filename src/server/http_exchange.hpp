@@ -50,6 +50,9 @@ std::optional<HttpResponse> ReadErrorAnswer(boost::beast::error_code ec, const S
 /// moved out of msg.
 HttpRequest ToHttpRequest(WireRequest& msg, std::string remote);
 
+/// @brief True for a session's WebSocket door, /v1/sessions/{32 hex}/ws.
+bool IsSessionWsPath(const std::string& path);
+
 /// @brief Why a WebSocket upgrade is refused (path, key, Origin, session cap), or nullopt to
 /// accept it. Counts refusals in ctx.metrics.
 std::optional<HttpResponse> UpgradeRefusal(const HttpRequest& req, const ServerContext& ctx,

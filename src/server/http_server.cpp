@@ -18,9 +18,11 @@
 #include <optional>
 #include <thread>
 #include <unordered_map>
+#include <variant>
 
 #include "common/json_text.hpp"
 #include "server/http_exchange.hpp"
+#include "server/session_service.hpp"
 #include "server/ws_challenge.hpp"
 
 namespace liveproof::server {
@@ -157,7 +159,9 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
     }
     ~WsSession() { --server_.ws_sessions; }
 
-    void Run(http::request<http::string_body> request, bool mirrored) {
+    void Run(http::request<http::string_body> request, bool mirrored,
+             std::optional<SessionRun> session) {
+        session_ = std::move(session);
         ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
         ws_.read_message_max(static_cast<std::uint64_t>(server_.ctx.config.ws_max_message_bytes));
         ws_.async_accept(request, [self = shared_from_this(), mirrored](beast::error_code ec) {
@@ -182,7 +186,13 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
     }
 
     void OnAccept(beast::error_code ec, bool mirrored) {
-        if (ec) return;
+        if (ec) {
+            // The session's one run began and will never be performed: record its end.
+            if (session_ && server_.ctx.sessions) {
+                (void)server_.ctx.sessions->FinishRun(*session_, ChallengeConnection::Abandoned());
+            }
+            return;
+        }
         std::weak_ptr<WsSession> weak = weak_from_this();
         auto send = [weak](std::string text, bool close_after) {
             if (auto self = weak.lock()) {
@@ -201,7 +211,8 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
                 });
             }
         };
-        auto conn = ChallengeConnection::Create(server_.ctx, mirrored, send, post);
+        auto conn =
+            ChallengeConnection::Create(server_.ctx, mirrored, send, post, std::move(session_));
         if (!conn) {
             // Finalize() validates the settings, so this is a bug: count it like one.
             server_.CountInternalError("ws_handler", conn.error().detail.c_str());
@@ -292,6 +303,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
     bool closing_ = false;
     bool stopped_ = false;
     std::shared_ptr<ChallengeConnection> conn_;
+    std::optional<SessionRun> session_;  // until the connection takes it
     HttpServer::Impl& server_;
     std::shared_ptr<ConnectionSlot> slot_;  // counts this socket against the connection caps
 };
@@ -456,9 +468,44 @@ class Session : public std::enable_shared_from_this<Session> {
         }
         const auto m = req.Query("mirrored");
         const bool mirrored = m && (*m == "1" || *m == "true");
+        auto session = BeginWsRun(req);
+        if (auto* refusal = std::get_if<HttpResponse>(&session)) {
+            return Write(std::move(*refusal), false, false);
+        }
         // The socket keeps its claim on the connection caps for as long as the WebSocket lives.
         std::make_shared<WsSession>(stream_.release_socket(), server_, slot_)
-            ->Run(std::move(msg), mirrored);
+            ->Run(std::move(msg), mirrored,
+                  std::get<std::optional<SessionRun>>(std::move(session)));
+    }
+
+    // A session's door starts that session's single run (the token decides); the anonymous
+    // door records its run as a session of its own. Either is refused with an HTTP answer.
+    std::variant<std::optional<SessionRun>, HttpResponse> BeginWsRun(const HttpRequest& req) {
+        SessionService* sessions = server_.ctx.sessions;
+        if (sessions == nullptr) return std::optional<SessionRun>();
+        if (IsSessionWsPath(req.path)) {
+            const std::string id = req.path.substr(13, 32);
+            std::string token = req.Query("token").value_or("");
+            if (token.empty()) token = PresentedKey(req);
+            auto begun = sessions->BeginRun(id, token, "active", req.remote);
+            if (auto* refusal = std::get_if<HttpResponse>(&begun)) {
+                server_.ctx.metrics->Inc("liveproof_ws_sessions_total",
+                                         {{"event", "refused"}, {"reason", "session"}});
+                return std::move(*refusal);
+            }
+            return std::optional<SessionRun>(std::get<SessionRun>(std::move(begun)));
+        }
+        std::string key = PresentedKey(req);
+        if (key.empty()) key = req.Query("api_key").value_or("");
+        const std::string key_id = MatchApiKey(key, server_.ctx.config.api_keys).value_or("");
+        auto run = sessions->BeginAnonymous(key_id, req.remote, "ws");
+        if (!run) {
+            HttpResponse r = HttpResponse::Error(503, "store_unavailable",
+                                                 "the session store did not answer; retry");
+            r.headers.emplace_back("Retry-After", "2");
+            return r;
+        }
+        return std::optional<SessionRun>(std::move(*run));
     }
 
     void Write(HttpResponse r, bool keep_alive, bool counted, bool head = false) {

@@ -23,6 +23,9 @@ struct HttpRequest {
     std::map<std::string, std::string> headers;  ///< lower-case names
     std::string body;                            ///< whole body (already capped by the route)
     std::string remote;                          ///< peer address, for logs
+    /// The id of the API key that authorised this request (set by the router on routes that
+    /// need a key; "" when authentication is off or the route is public).
+    std::string key_id;
 
     /// @brief A header value or an empty string.
     [[nodiscard]] std::string_view Header(const std::string& lower_name) const {

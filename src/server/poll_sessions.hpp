@@ -10,7 +10,9 @@
 #include <optional>
 #include <string>
 
+#include "active/replay_signals.hpp"
 #include "liveproof/challenge_run.hpp"
+#include "server/session_service.hpp"
 
 namespace liveproof::server {
 
@@ -18,12 +20,16 @@ namespace liveproof::server {
 /// THREAD SAFETY: `mutex` guards everything else; a frame's job holds it while it analyses,
 /// and a second frame of the same session finds it taken (the door answers 409).
 struct PollSession {
-    PollSession(active::ChallengeRun r, double t) : run(std::move(r)), created(t) {}
+    PollSession(active::ChallengeRun r, double t, active::FrameSignalRules rules)
+        : run(std::move(r)), created(t), signals(rules) {}
     std::mutex mutex;
     active::ChallengeRun run;
-    double created = 0;             ///< steady-clock seconds
-    nlohmann::ordered_json answer;  ///< the last /frame answer, repeated once finished
-    bool ended = false;             ///< counted as completed or failed
+    double created = 0;                ///< steady-clock seconds
+    nlohmann::ordered_json answer;     ///< the last /frame answer, repeated once finished
+    bool ended = false;                ///< counted as completed or failed
+    active::ReplaySignals signals;     ///< recorded for the session (not enforced: A's door)
+    std::optional<SessionRun> record;  ///< the session this run is recorded as
+    int frames_analysed = 0;
 };
 
 /// @brief WHAT THIS OBJECT REPRESENTS: the polling sessions by id, at most `max_sessions`, each

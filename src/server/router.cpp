@@ -1,7 +1,6 @@
 // Request checks in a fixed order: CORS preflight, route lookup, auth, handler; all counted.
 #include "server/router.hpp"
 
-#include <sodium.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -37,19 +36,6 @@ std::string PresentedKey(const HttpRequest& r) {
         return std::string(auth.substr(kBearer.size()));
     }
     return "";
-}
-
-bool ApiKeyMatches(const std::string& presented, const std::vector<std::string>& keys) {
-    unsigned char given[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(given, reinterpret_cast<const unsigned char*>(presented.data()),
-                       presented.size());
-    int matches = 0;
-    for (const auto& k : keys) {
-        unsigned char want[crypto_hash_sha256_BYTES];
-        crypto_hash_sha256(want, reinterpret_cast<const unsigned char*>(k.data()), k.size());
-        matches |= (sodium_memcmp(given, want, sizeof given) == 0) ? 1 : 0;
-    }
-    return !presented.empty() && matches != 0;
 }
 
 const Route* Router::Find(const std::string& method, const std::string& path,
@@ -90,12 +76,12 @@ bool Router::AuthorisedEarly(const std::string& method, const std::string& path,
     HttpRequest probe;
     if (!x_api_key.empty()) probe.headers["x-api-key"] = x_api_key;
     if (!authorization.empty()) probe.headers["authorization"] = authorization;
-    return Authorised(probe);
+    return Authorised(probe).has_value();
 }
 
-bool Router::Authorised(const HttpRequest& request) const {
-    if (ctx_.config.api_keys.empty()) return true;
-    return ApiKeyMatches(PresentedKey(request), ctx_.config.api_keys);
+std::optional<std::string> Router::Authorised(const HttpRequest& request) const {
+    if (ctx_.config.api_keys.empty()) return std::string();
+    return MatchApiKey(PresentedKey(request), ctx_.config.api_keys);
 }
 
 void Router::AddCors(const std::string& origin, HttpResponse& response) const {
@@ -178,7 +164,9 @@ void Router::Dispatch(HttpRequest&& request, Reply reply) const {
         }
         return;
     }
-    if (route->auth && !Authorised(request)) {
+    const std::optional<std::string> key_id =
+        route->auth ? Authorised(request) : std::optional<std::string>("");
+    if (!key_id) {
         ctx_.metrics->Inc("liveproof_auth_failures_total", {{"route", name}});
         // System B's exact 401 body and header.
         HttpResponse r = HttpResponse::Json(401, {{"detail", "Invalid or missing API key."}});
@@ -186,6 +174,7 @@ void Router::Dispatch(HttpRequest&& request, Reply reply) const {
         counted(std::move(r));
         return;
     }
+    request.key_id = *key_id;
     try {
         route->handler(std::move(request), counted);
     } catch (const std::exception& e) {

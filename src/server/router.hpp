@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "server/api_keys.hpp"
 #include "server/http_types.hpp"
 #include "server/server_context.hpp"
 
@@ -50,17 +51,14 @@ class Router {
   private:
     const Route* Find(const std::string& method, const std::string& path,
                       std::vector<std::string>* allowed) const;
-    [[nodiscard]] bool Authorised(const HttpRequest& request) const;
+    // The key id of an authorised request ("" with auth off), or nullopt when refused.
+    [[nodiscard]] std::optional<std::string> Authorised(const HttpRequest& request) const;
     void LogAnswer(const std::string& method, const std::string& route, int status,
                    double seconds) const;
 
     ServerContext& ctx_;
     std::vector<Route> routes_;
 };
-
-/// @brief Constant-time check of a presented key against the configured keys: every key is
-/// compared (no early exit) on SHA-256 digests, so neither content nor length leaks.
-bool ApiKeyMatches(const std::string& presented, const std::vector<std::string>& keys);
 
 /// @brief The key a request presents: X-API-KEY, else `Authorization: Bearer <key>`; "" if none.
 std::string PresentedKey(const HttpRequest& request);

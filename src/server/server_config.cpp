@@ -16,6 +16,7 @@
 
 #include "common/json_text.hpp"
 #include "licence/licence.hpp"
+#include "server/api_keys.hpp"
 
 namespace liveproof::server {
 
@@ -49,6 +50,7 @@ constexpr auto kLimits = [](auto& c) -> auto& { return c.engine.limits; };
 constexpr auto kAttributes = [](auto& c) -> auto& { return c.engine.attributes; };
 constexpr auto kChallenge = [](auto& c) -> auto& { return c.challenge; };
 constexpr auto kStream = [](auto& c) -> auto& { return c.stream; };
+constexpr auto kFrameSignals = [](auto& c) -> auto& { return c.frame_signals; };
 
 // Decimal only, the whole text: "0x50", " 80", "80abc", "inf" and "nan" are refused (std::stod
 // read "0x50" as port 80).
@@ -125,6 +127,43 @@ Setting Str(std::string Owner::*field, bool secret = false, Where where = kSelf)
                 if (!secret) return nlohmann::json(where(c).*field);
                 return nlohmann::json((where(c).*field).empty() ? "" : "(set)");
             }};
+}
+
+// true/false, 1/0, yes/no, on/off.
+template <typename Owner, typename Where = decltype(kSelf)>
+Setting Bool(bool Owner::*field, Where where = kSelf) {
+    return {[=](ServerConfig& c, const std::string& v) -> Expected<void> {
+                std::string t = v;
+                std::transform(t.begin(), t.end(), t.begin(), [](unsigned char ch) {
+                    return static_cast<char>(std::tolower(ch));
+                });
+                if (t == "true" || t == "1" || t == "yes" || t == "on") {
+                    where(c).*field = true;
+                } else if (t == "false" || t == "0" || t == "no" || t == "off") {
+                    where(c).*field = false;
+                } else {
+                    return MakeError(ErrorCode::InvalidArgument,
+                                     "expected true or false, got '" + PrintableUtf8(v) + "'");
+                }
+                return {};
+            },
+            [=](const ServerConfig& c) { return nlohmann::json(where(c).*field); }};
+}
+
+// One of a fixed set of words.
+Setting Choice(std::string ServerConfig::*field, std::vector<std::string> words) {
+    return {[=](ServerConfig& c, const std::string& v) -> Expected<void> {
+                if (std::find(words.begin(), words.end(), v) == words.end()) {
+                    std::string list;
+                    for (const auto& w : words) list += (list.empty() ? "" : ", ") + w;
+                    return MakeError(
+                        ErrorCode::InvalidArgument,
+                        "expected one of " + list + ", got '" + PrintableUtf8(v) + "'");
+                }
+                c.*field = v;
+                return {};
+            },
+            [=](const ServerConfig& c) { return nlohmann::json(c.*field); }};
 }
 
 // spdlog::level::from_str turns an unknown name into "off", which would silence every log
@@ -239,6 +278,32 @@ const std::map<std::string, Setting>& Table() {
         {"ws_max_sessions", Int(&ServerConfig::ws_max_sessions, 1, 10000)},
         {"poll_max_sessions", Int(&ServerConfig::poll_max_sessions, 1, 100000)},
         {"poll_session_ttl", Real(&ServerConfig::poll_session_ttl, 5, 3600)},
+        {"min_action_seconds", Number(&ChallengeConfig::min_action_s, 0, 10, kChallenge)},
+        {"min_transition_frames",
+         Number(&ChallengeConfig::min_transition_frames, 0, 30, kChallenge)},
+        {"session_min_action_seconds", Real(&ServerConfig::session_min_action_seconds, 0, 10)},
+        {"session_min_transition_frames", Int(&ServerConfig::session_min_transition_frames, 0, 30)},
+        {"max_duplicate_frames",
+         Number(&active::FrameSignalRules::max_duplicate_frames, -1, 1000, kFrameSignals)},
+        {"fail_on_source_change",
+         Bool(&active::FrameSignalRules::fail_on_source_change, kFrameSignals)},
+        {"data_dir", Str(&ServerConfig::data_dir)},
+        {"store_url", Str(&ServerConfig::store_url, /*secret=*/true)},
+        {"signing_key_file", Str(&ServerConfig::signing_key_file)},
+        {"node_id", Str(&ServerConfig::node_id)},
+        {"public_url", Str(&ServerConfig::public_url)},
+        {"verdict_issuer", Str(&ServerConfig::verdict_issuer)},
+        {"verdict_audience", Str(&ServerConfig::verdict_audience)},
+        {"verdict_ttl", Real(&ServerConfig::verdict_ttl, 10, 86400)},
+        {"session_ttl", Real(&ServerConfig::session_ttl, 10, 3600)},
+        {"session_max_ttl", Real(&ServerConfig::session_max_ttl, 10, 86400)},
+        {"require_sessions", Bool(&ServerConfig::require_sessions)},
+        {"demo_sessions", Choice(&ServerConfig::demo_sessions, {"auto", "true", "false"})},
+        {"retention_hours", Real(&ServerConfig::retention_hours, 0.01, 24 * 3650)},
+        {"attempt_max_failures", Int(&ServerConfig::attempt_max_failures, 0, 100000)},
+        {"attempt_max_key_failures", Int(&ServerConfig::attempt_max_key_failures, 0, 10000000)},
+        {"attempt_window", Real(&ServerConfig::attempt_window, 1, 86400)},
+        {"session_list_max", Int(&ServerConfig::session_list_max, 1, 1000)},
     };
     return table;
 }
@@ -338,7 +403,13 @@ Expected<void> ServerConfig::Finalize() {
         return Bad("c_luminance_dark", "must not exceed c_luminance_light");
     }
     for (const auto& k : api_keys) {
-        if (k.size() < 8) return Bad("api_keys", "each key must have at least 8 characters");
+        if (ParseApiKey(k).secret.size() < 8) {
+            return Bad("api_keys", "each key (the secret after 'id:') needs at least 8 characters");
+        }
+    }
+    if (session_ttl > session_max_ttl) return Bad("session_ttl", "must not exceed session_max_ttl");
+    if (!store_url.empty() && store_url.rfind("sqlite:", 0) != 0) {
+        return Bad("store_url", "only sqlite:PATH is supported by this build");
     }
     // Cross-field rules (centre inside action angles): a server whose every challenge would
     // close 1011 does not start.

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "active/replay_signals.hpp"
 #include "liveproof/challenge_config.hpp"
 #include "liveproof/expected.hpp"
 #include "liveproof/face_stream.hpp"
@@ -74,6 +75,32 @@ struct ServerConfig {
     /// Seconds a polling session is kept after /start; never less than the challenge's
     /// session_timeout (a longer challenge keeps its session that long).
     double poll_session_ttl = 120;
+    /// The replay signals on a run's frames (repeats, a change of camera), enforced on the
+    /// backend's sessions and recorded on the anonymous doors' runs: docs/sessions.md.
+    active::FrameSignalRules frame_signals;
+    /// A backend session's challenge passed sooner than this after it was issued: too_fast.
+    double session_min_action_seconds = 0.35;
+    /// A backend session's head turn shown with fewer intermediate poses: injection_suspected.
+    int session_min_transition_frames = 1;
+
+    // Liveness sessions (docs/sessions.md).
+    std::string data_dir = "liveproof-data";  ///< the SQLite store and the signing keys
+    std::string store_url;                    ///< "" = SQLite <data_dir>/liveproof.db; sqlite:PATH
+    std::string signing_key_file;  ///< "" = <data_dir>/signing_keys.json, made at first start
+    std::string node_id;           ///< this node's name in the store; "" = the host name
+    std::string public_url;        ///< base of the client URLs; "" = http://<Host header>
+    std::string verdict_issuer = "liveproof";            ///< the verdict's iss
+    std::string verdict_audience = "liveproof-backend";  ///< the verdict's aud
+    double verdict_ttl = 600;                            ///< seconds from iat to exp
+    double session_ttl = 180;            ///< default seconds a created session may wait for its run
+    double session_max_ttl = 600;        ///< the most a backend may ask for
+    bool require_sessions = false;       ///< close the anonymous doors (/ws, /start, /frame)
+    std::string demo_sessions = "auto";  ///< /test may create sessions: auto = when no key is set
+    double retention_hours = 24;       ///< sessions and images are erased this long after creation
+    int attempt_max_failures = 5;      ///< failed sessions of one device_id in the window: 429
+    int attempt_max_key_failures = 0;  ///< the same per API key; 0 = no limit
+    double attempt_window = 180;       ///< seconds (AWS: 5 failures in 3 minutes)
+    int session_list_max = 100;        ///< largest page of GET /v1/sessions
 
     /// @brief Applies one setting by its snake_case name (as in the config file).
     Expected<void> Set(const std::string& key, const std::string& value);

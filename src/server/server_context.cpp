@@ -94,7 +94,7 @@ class SlicedJob : public std::enable_shared_from_this<SlicedJob> {
 
 }  // namespace
 
-void RunOnWorker(ServerContext& ctx, Reply reply, std::function<HttpResponse()> job) {
+bool RunOnWorker(ServerContext& ctx, Reply reply, std::function<HttpResponse()> job) {
     // The reply is shared so that it survives a refused submission (the job is then dropped).
     auto shared_reply = std::make_shared<Reply>(std::move(reply));
     const bool queued = ctx.workers->TrySubmit([&ctx, shared_reply, job = std::move(job)] {
@@ -102,13 +102,15 @@ void RunOnWorker(ServerContext& ctx, Reply reply, std::function<HttpResponse()> 
     });
     AfterSubmit(ctx, queued);
     if (!queued) (*shared_reply)(QueueFull());
+    return queued;
 }
 
-void RunInSlices(ServerContext& ctx, Reply reply, SliceStep step) {
+bool RunInSlices(ServerContext& ctx, Reply reply, SliceStep step) {
     auto job = std::make_shared<SlicedJob>(ctx, std::move(reply), std::move(step));
     const bool queued = ctx.workers->TrySubmit([job] { job->RunSlice(); });
     AfterSubmit(ctx, queued);
     if (!queued) job->Answer(QueueFull());
+    return queued;
 }
 
 double ChallengeClockSeconds() {

@@ -20,6 +20,8 @@ class LicenceState;
 
 namespace liveproof::server {
 
+class SessionService;
+
 /// @brief WHAT THIS OBJECT REPRESENTS: the shared state of one running server.
 /// THREAD SAFETY: members are thread-safe themselves (Engine, WorkerPool, MetricsRegistry) or
 /// immutable after start-up (config).
@@ -29,6 +31,7 @@ struct ServerContext {
     WorkerPool* workers = nullptr;             ///< inference admission
     MetricsRegistry* metrics = nullptr;        ///< Prometheus registry
     licence::LicenceState* licence = nullptr;  ///< system C activation state
+    SessionService* sessions = nullptr;        ///< liveness sessions (null: the fuzzers)
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     std::atomic<bool> ready{false};  ///< models loaded and workers up
     LogLimiter log_limiter;          ///< budget for repeated warning and error lines
@@ -39,7 +42,8 @@ double ChallengeClockSeconds();
 
 /// @brief Runs job on an inference worker and replies with its result; answers 503 with
 /// Retry-After at once when the queue is full (admission control, never unbounded queueing).
-void RunOnWorker(ServerContext& ctx, Reply reply, std::function<HttpResponse()> job);
+/// Returns false when it was refused that way.
+bool RunOnWorker(ServerContext& ctx, Reply reply, std::function<HttpResponse()> job);
 
 /// @brief One slice of a long job: runs until @p until, then returns the answer when the job is
 /// over, or nullopt to be continued in a later slice.
@@ -48,8 +52,8 @@ using SliceStep = std::function<std::optional<HttpResponse>(std::chrono::steady_
 /// @brief Runs a long job (a blink video) in slices of config.video_slice_seconds, so that it
 /// never holds a worker longer than that: admitted like RunOnWorker (503 when the queue is
 /// full), each further slice waits its turn in the workers' fair session lane behind the other
-/// work. A job dropped at shutdown is answered 503 shutting_down.
-void RunInSlices(ServerContext& ctx, Reply reply, SliceStep step);
+/// work. A job dropped at shutdown is answered 503 shutting_down. Returns false when refused.
+bool RunInSlices(ServerContext& ctx, Reply reply, SliceStep step);
 
 /// @brief Counts an engine failure that has its own metric (an input abandoned at the time
 /// budget); others are counted by the requests' status. @p kind: "image", "video", "ws_frame".

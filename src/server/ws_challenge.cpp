@@ -13,17 +13,24 @@
 
 namespace liveproof::server {
 
-Expected<std::shared_ptr<ChallengeConnection>> ChallengeConnection::Create(ServerContext& ctx,
-                                                                           bool mirrored, Send send,
-                                                                           Post post) {
-    challenge::ChallengeConfig config = ctx.config.challenge;
+Expected<std::shared_ptr<ChallengeConnection>> ChallengeConnection::Create(
+    ServerContext& ctx, bool mirrored, Send send, Post post, std::optional<SessionRun> session) {
+    challenge::ChallengeConfig config =
+        session && ctx.sessions ? ctx.sessions->ChallengeFor(*session) : ctx.config.challenge;
     config.mirrored = mirrored;
     auto run =
         active::ChallengeRun::Create(ctx.engine, std::move(config), ctx.config.stream,
                                      &ChallengeClockSeconds, [] { return randombytes_random(); });
     if (!run) return Unexpected{run.error()};
-    return std::shared_ptr<ChallengeConnection>(
-        new ChallengeConnection(ctx, std::move(*run), std::move(send), std::move(post)));
+    return std::shared_ptr<ChallengeConnection>(new ChallengeConnection(
+        ctx, std::move(*run), std::move(send), std::move(post), std::move(session)));
+}
+
+RunOutcome ChallengeConnection::Abandoned() {
+    RunOutcome o;
+    o.decision = "failed";
+    o.reason = "abandoned";
+    return o;
 }
 
 void ChallengeConnection::Start() {
@@ -61,6 +68,10 @@ void ChallengeConnection::OnText(const std::string& message) {
                                       std::to_string(header->height) + " pixels, the cap is " +
                                       std::to_string(ctx_.config.ws_max_frame_pixels)));
     }
+    if (const auto reason =
+            signals_.OnFrame(ChallengeClockSeconds(), *bytes, header->width, header->height)) {
+        return Emit(run_.Reject(*reason));
+    }
     Submit(messages_, std::move(*bytes));
 }
 
@@ -73,6 +84,10 @@ void ChallengeConnection::OnTick() {
 void ChallengeConnection::OnClosed() {
     closed_ = true;
     ctx_.workers->Forget(this);
+    if (session_ && !recorded_ && ctx_.sessions) {
+        recorded_ = true;
+        (void)ctx_.sessions->FinishRun(*session_, Abandoned());
+    }
     if (!counted_end_ && !run_.session().Finished()) {
         counted_end_ = true;
         ctx_.metrics->Inc("liveproof_ws_sessions_total", {{"event", "abandoned"}});
@@ -84,7 +99,7 @@ void ChallengeConnection::Submit(std::uint64_t seq, std::vector<std::uint8_t> jp
     auto self = shared_from_this();
     const bool dropped = ctx_.workers->OfferLatest(this, [self, seq, bytes = std::move(jpeg)] {
         try {
-            FrameResult r{seq, self->AnalyzeFrame(bytes)};
+            FrameResult r = self->AnalyzeFrame(seq, bytes);
             self->post_([self, r = std::move(r)] { self->OnResult(r); });
         } catch (...) {
             // A bug, not a client mistake: rethrown on the connection's strand, where the
@@ -98,7 +113,8 @@ void ChallengeConnection::Submit(std::uint64_t seq, std::vector<std::uint8_t> jp
     if (dropped) ctx_.metrics->Inc("liveproof_ws_frames_total", {{"outcome", "dropped"}});
 }
 
-StreamObservation ChallengeConnection::AnalyzeFrame(const std::vector<std::uint8_t>& jpeg) {
+ChallengeConnection::FrameResult ChallengeConnection::AnalyzeFrame(std::uint64_t seq,
+                                                                   std::vector<std::uint8_t> jpeg) {
     challenge::ActionCheck check;
     {
         std::lock_guard lock(action_check_mutex_);
@@ -111,8 +127,14 @@ StreamObservation ChallengeConnection::AnalyzeFrame(const std::vector<std::uint8
     } else {
         ObserveStages(ctx_, o.timings_ms);
     }
+    FrameResult r;
+    r.seq = seq;
+    if (o.face) r.box = {o.face->x1, o.face->y1, o.face->x2, o.face->y2};
     o.face.reset();  // A's messages need none of it; the copy to the strand stays small
-    return o;
+    r.observation = std::move(o);
+    // Only a session's run keeps frames (its audit images).
+    if (session_) r.bytes = std::move(jpeg);
+    return r;
 }
 
 void ChallengeConnection::OnResult(const FrameResult& r) {
@@ -128,8 +150,37 @@ void ChallengeConnection::OnResult(const FrameResult& r) {
     ctx_.metrics->Inc("liveproof_ws_frames_total", {{"outcome", "processed"}});
     ctx_.metrics->Observe("liveproof_ws_frame_seconds", {}, o.ms / 1000.0);
     if (finished()) return;
+    ++frames_analysed_;
     answering_ = r.seq;
-    Emit(run_.Judge(o));
+    const auto event = run_.Judge(o);
+    if (event) KeepImages(r, *event);
+    Emit(event);
+}
+
+void ChallengeConnection::KeepImages(const FrameResult& r, const challenge::Event& event) {
+    if (!session_ || r.bytes.size() < 4 || r.bytes[0] != 0xFF || r.bytes[1] != 0xD8) return;
+    const nlohmann::json& s = session_->settings;
+    const bool want_reference = s.value("reference_image", false);
+    const int want_audit = s.value("audit_images", 0);
+    const bool has_reference = !images_.empty() && images_.front().kind == "reference";
+    // The reference is the centred face that earned the first challenge; the audit images are
+    // the frames that passed challenges (the decisive ones), up to the session's count.
+    if (event.type == challenge::EventType::Challenge && want_reference && !has_reference) {
+        images_.insert(images_.begin(), {"reference", r.bytes, r.box});
+        return;
+    }
+    const bool decisive =
+        event.type == challenge::EventType::Success || event.type == challenge::EventType::Complete;
+    const auto audits = static_cast<int>(images_.size()) - (has_reference ? 1 : 0);
+    if (decisive && audits < want_audit) images_.push_back({"audit", r.bytes, r.box});
+}
+
+Expected<std::string> ChallengeConnection::RecordEnd(const challenge::Event& event) {
+    RunOutcome o = ChallengeOutcome(event, run_, signals_, frames_analysed_);
+    o.images = std::move(images_);
+    images_.clear();
+    recorded_ = true;
+    return ctx_.sessions->FinishRun(*session_, std::move(o));
 }
 
 void ChallengeConnection::Emit(const std::optional<challenge::Event>& event) {
@@ -138,6 +189,18 @@ void ChallengeConnection::Emit(const std::optional<challenge::Event>& event) {
     const bool last = run_.session().Finished();
     nlohmann::ordered_json j = challenge::ToAJson(*event);
     if (answering_) j["frame_seq"] = *answering_;
+    if (last && session_ && ctx_.sessions && !recorded_) {
+        // Stored before it is said: a verdict the client sees is always in the store.
+        auto verdict = RecordEnd(*event);
+        if (!verdict) {
+            j = {{"type", "failed"},
+                 {"reason", "not_recorded"},
+                 {"message", "The session could not be recorded: " + verdict.error().detail}};
+        } else {
+            j["session_id"] = session_->record.id;
+            j["verdict"] = *verdict;
+        }
+    }
     send_(ToJsonText(j), last);
     if (last) Finish(*event);
 }

@@ -9,8 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "active/replay_signals.hpp"
 #include "liveproof/challenge_run.hpp"
 #include "server/server_context.hpp"
+#include "server/session_service.hpp"
 
 namespace liveproof::server {
 
@@ -18,7 +20,9 @@ namespace liveproof::server {
 /// challenge run (active::ChallengeRun: the session and the stream core) whose frames go to the
 /// worker pool's session lane (one frame in flight, one waiting; a newer frame replaces the
 /// waiting one and the drop is counted; sessions take turns). This class keeps only the
-/// transport's part: A's JSON in and out, caps, metrics.
+/// transport's part: A's JSON in and out, caps, metrics, the frame replay signals, and the
+/// session the run belongs to: its end is recorded (durably, with the audit frames) before the
+/// last message, which then carries the session id and the signed verdict.
 ///
 /// THREAD SAFETY: every public function must be called on the connection's strand; the run's
 /// frame side (Analyze) runs on the worker pool and its result comes back through `post`, onto
@@ -31,9 +35,13 @@ class ChallengeConnection : public std::enable_shared_from_this<ChallengeConnect
     /// @brief Runs a function on the connection's strand.
     using Post = std::function<void(std::function<void()>)>;
 
-    /// @brief Creates the connection; Start() sends A's "start" message.
-    static Expected<std::shared_ptr<ChallengeConnection>> Create(ServerContext& ctx, bool mirrored,
-                                                                 Send send, Post post);
+    /// @brief Creates the connection; Start() sends A's "start" message. @p session: the
+    /// session this run performs (started by the transport), or none (no session service).
+    static Expected<std::shared_ptr<ChallengeConnection>> Create(
+        ServerContext& ctx, bool mirrored, Send send, Post post,
+        std::optional<SessionRun> session = std::nullopt);
+    /// @brief The end recorded for a session whose socket closed before its run finished.
+    static RunOutcome Abandoned();
 
     /// @brief Sends "start" and starts the session clock (A starts it at accept).
     void Start();
@@ -49,17 +57,35 @@ class ChallengeConnection : public std::enable_shared_from_this<ChallengeConnect
     [[nodiscard]] bool finished() const { return run_.session().Finished() || closed_; }
 
   private:
-    ChallengeConnection(ServerContext& ctx, active::ChallengeRun run, Send send, Post post)
-        : ctx_(ctx), run_(std::move(run)), send_(std::move(send)), post_(std::move(post)) {}
+    ChallengeConnection(ServerContext& ctx, active::ChallengeRun run, Send send, Post post,
+                        std::optional<SessionRun> session)
+        : ctx_(ctx),
+          run_(std::move(run)),
+          send_(std::move(send)),
+          post_(std::move(post)),
+          signals_(SignalRulesFor(ctx, session)),
+          session_(std::move(session)) {}
+
+    static active::FrameSignalRules SignalRulesFor(const ServerContext& ctx,
+                                                   const std::optional<SessionRun>& session) {
+        active::FrameSignalRules rules = ctx.config.frame_signals;
+        rules.enforce = session && !session->anonymous;
+        return rules;
+    }
 
     struct FrameResult {
         std::uint64_t seq = 0;  // which client message this frame was
         StreamObservation observation;
+        std::vector<std::uint8_t> bytes;  // the frame, back for the audit images
+        nlohmann::json box;               // the main face's box, or null
     };
 
     void Submit(std::uint64_t seq, std::vector<std::uint8_t> jpeg);
     // Runs on a worker: the run's frame side.
-    StreamObservation AnalyzeFrame(const std::vector<std::uint8_t>& jpeg);
+    FrameResult AnalyzeFrame(std::uint64_t seq, std::vector<std::uint8_t> jpeg);
+    void KeepImages(const FrameResult& r, const challenge::Event& event);
+    // Records the session's end; the verdict, or an error when it could not be recorded.
+    Expected<std::string> RecordEnd(const challenge::Event& event);
     void OnResult(const FrameResult& r);
     void Emit(const std::optional<challenge::Event>& event);
     void Finish(const challenge::Event& event);
@@ -79,6 +105,11 @@ class ChallengeConnection : public std::enable_shared_from_this<ChallengeConnect
     void PublishState();
     bool closed_ = false;
     bool counted_end_ = false;
+    active::ReplaySignals signals_;
+    std::optional<SessionRun> session_;
+    bool recorded_ = false;  // the session's end is in the store
+    int frames_analysed_ = 0;
+    std::vector<RunOutcome::Image> images_;  // reference first, then audit frames
 };
 
 }  // namespace liveproof::server

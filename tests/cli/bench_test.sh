@@ -70,6 +70,7 @@ for v in $(compgen -e | grep '^LIVEPROOF_' || true); do unset "$v"; done
 unset API_KEY MODEL_PATH CONFIDENCE_THRESHOLD
 key=bench-test-key
 "$bin" serve --host 127.0.0.1 --port 0 --workers 2 --models "$models" --api-key "$key" \
+    --set data_dir="$tmp/data" \
     --set session_timeout=600 --set challenge_timeout=600 --set max_wrong_attempts=100 \
     --set ws_idle_timeout=600 >"$tmp/server.log" 2>&1 &
 pid=$!

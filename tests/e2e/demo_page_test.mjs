@@ -156,7 +156,10 @@ function startLiveproof(extraSettings) {
             delete env[k];
         }
     }
-    const settings = { ...SERVER_SETTINGS, web_root: path.join(buildDir, 'web'), ...extraSettings };
+    // Each server its own session store and signing keys (a temp dir under the artifacts).
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'liveproof-e2e-data-'));
+    const settings = { ...SERVER_SETTINGS, web_root: path.join(buildDir, 'web'), data_dir: dataDir,
+                       ...extraSettings };
     const args = ['serve', '--host', '127.0.0.1', '--port', '0'];
     for (const [k, v] of Object.entries(settings)) args.push('--set', `${k}=${v}`);
     log(`starting ${bin} ${args.join(' ')}`);

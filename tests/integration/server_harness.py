@@ -19,6 +19,7 @@ import re
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -151,8 +152,11 @@ def multipart_body(fields):
 class LiveproofServer:
     """One `liveproof serve` subprocess on 127.0.0.1 with a free port."""
 
-    def __init__(self, args=(), env=None, workers=2):
+    def __init__(self, args=(), env=None, workers=2, data_dir=None):
         self.args = list(args)
+        # Each server its own session store and keys, unless a test shares one on purpose
+        # (a restart on the same data).
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="liveproof-data-")
         self.env = dict(env or {})
         self.workers = workers
         self.proc = None
@@ -167,7 +171,8 @@ class LiveproofServer:
 
     def command(self):
         return [BIN, "serve", "--host", "127.0.0.1", "--port", "0", "--workers",
-                str(self.workers), "--models", MODELS, *self.args]
+                str(self.workers), "--models", MODELS, "--set", f"data_dir={self.data_dir}",
+                *self.args]
 
     def child_env(self):
         env = {k: v for k, v in os.environ.items()

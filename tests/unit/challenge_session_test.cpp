@@ -1313,5 +1313,75 @@ TEST(ChallengeSessionReplay, SyntheticLeftRightLeftSessionCompletes) {
     EXPECT_FALSE(r.At(0, 0));
 }
 
+// ---------------------------------------------------------------- replay rules (sessions)
+
+TEST(ChallengeSessionReplayRules, ATurnPassedSoonerThanMinActionFailsTooFast) {
+    ChallengeConfig cfg;
+    cfg.min_action_s = 0.35;
+    cfg.max_wrong_attempts = 100;
+    Rig r(cfg, {0});  // LEFT
+    r.StartAndCentre();
+    ExpectType(r.At(-10, 0, 0.1), EventType::Waiting);     // on the way
+    ExpectFailed(r.At(-25, 0, 0.1), FailReason::TooFast);  // 0.2 s after it was issued
+    ASSERT_EQ(r.S().Timings().size(), 1u);
+    EXPECT_NEAR(*r.S().Timings()[0].passed_at - r.S().Timings()[0].issued_at, 0.2, 1e-9);
+}
+
+TEST(ChallengeSessionReplayRules, AHumanPacedTurnPassesAndIsTimed) {
+    ChallengeConfig cfg;
+    cfg.min_action_s = 0.35;
+    cfg.min_transition_frames = 1;
+    cfg.max_wrong_attempts = 100;
+    Rig r(cfg, {0});
+    r.StartAndCentre();
+    ExpectType(r.At(-3, 0, 0.2), EventType::Waiting);   // still at rest: not a transition
+    ExpectType(r.At(-12, 0, 0.2), EventType::Waiting);  // beyond 30% of 20 deg: on the way
+    ExpectType(r.At(-25, 0, 0.2), EventType::Success);
+    const ChallengeTiming& t = r.S().Timings()[0];
+    EXPECT_EQ(t.direction, Direction::Left);
+    EXPECT_EQ(t.transition_frames, 1);
+    EXPECT_NEAR(*t.passed_at - t.issued_at, 0.6, 1e-9);
+}
+
+TEST(ChallengeSessionReplayRules, ATurnThatJumpsFromRestFailsInjectionSuspected) {
+    ChallengeConfig cfg;
+    cfg.min_transition_frames = 1;
+    cfg.max_wrong_attempts = 100;
+    Rig r(cfg, {0});
+    r.StartAndCentre();
+    ExpectType(r.At(-2, 0, 0.4), EventType::Waiting);
+    ExpectFailed(r.At(-30, 0, 0.4), FailReason::InjectionSuspected);
+    EXPECT_EQ(FailReasonName(FailReason::InjectionSuspected), "injection_suspected");
+    EXPECT_EQ(FailReasonName(FailReason::TooFast), "too_fast");
+}
+
+TEST(ChallengeSessionReplayRules, OffByDefaultAsInA) {
+    Rig r({}, {0});
+    r.StartAndCentre();
+    ExpectType(r.At(-30, 0, 0.01), EventType::Success);  // a jump, at once: A accepts it
+}
+
+TEST(ChallengeSessionReplayRules, RejectEndsARunningSessionOnce) {
+    Rig r({}, {0});
+    EXPECT_FALSE(r.S().Reject(FailReason::InjectionSuspected));  // not started
+    r.StartAndCentre();
+    ExpectFailed(r.S().Reject(FailReason::InjectionSuspected), FailReason::InjectionSuspected);
+    EXPECT_FALSE(r.S().Reject(FailReason::TooFast));  // already over
+    EXPECT_EQ(*r.S().Failure(), FailReason::InjectionSuspected);
+}
+
+TEST(ChallengeConfig, ValidatesTheReplayRules) {
+    ChallengeConfig c;
+    c.min_action_s = -1;
+    EXPECT_FALSE(c.Validate());
+    c.min_action_s = c.challenge_timeout_s;
+    EXPECT_FALSE(c.Validate());
+    c.min_action_s = 0.3;
+    c.min_transition_frames = 31;
+    EXPECT_FALSE(c.Validate());
+    c.min_transition_frames = 2;
+    EXPECT_TRUE(c.Validate());
+}
+
 }  // namespace
 }  // namespace liveproof::challenge

@@ -15,7 +15,7 @@ std::shared_ptr<PollSession> NewSession() {
         nullptr, challenge::ChallengeConfig{}, StreamOptions{}, [] { return 0.0; },
         [] { return 7u; });
     EXPECT_TRUE(run) << (run ? "" : run.error().detail);
-    return std::make_shared<PollSession>(std::move(*run), 0.0);
+    return std::make_shared<PollSession>(std::move(*run), 0.0, active::FrameSignalRules{});
 }
 
 TEST(PollSessions, IdsAreDistinctUuid4Text) {

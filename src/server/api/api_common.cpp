@@ -1,6 +1,9 @@
 // Shared request parsing for the front doors.
 #include "server/api/api_common.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 #include "engine/result_json.hpp"
 #include "media/base64.hpp"
 #include "server/multipart.hpp"
@@ -54,6 +57,33 @@ Expected<std::vector<std::uint8_t>> MultipartField(const HttpRequest& request,
     }
     return MakeError(ErrorCode::InvalidArgument,
                      "multipart field '" + names.front() + "' is required");
+}
+
+// The image from a raw body, a multipart upload or a base64 JSON body.
+Expected<std::vector<std::uint8_t>> ImageFromRequest(const HttpRequest& req,
+                                                     const ServerConfig& c) {
+    // Media types are case-insensitive (RFC 9110 §8.3.1): Application/JSON is JSON.
+    std::string type(req.Header("content-type"));
+    std::transform(type.begin(), type.end(), type.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    if (type.rfind("multipart/", 0) == 0) return MultipartField(req, {"file", "image"});
+    if (type.rfind("application/json", 0) == 0) {
+        auto j = ParseJsonObject(req.body);
+        if (!j) return Unexpected{j.error()};
+        for (const char* key : {"image", "image_base64", "base64"}) {
+            if (j->contains(key))
+                return DecodeImageField((*j)[key], c.engine.limits.max_image_bytes);
+        }
+        return MakeError(ErrorCode::InvalidArgument, "JSON field 'image' (base64) is required");
+    }
+    if (type.empty() || type.rfind("image/", 0) == 0 ||
+        type.rfind("application/octet-stream", 0) == 0) {
+        return std::vector<std::uint8_t>(req.body.begin(), req.body.end());
+    }
+    return MakeError(
+        ErrorCode::UnsupportedFormat,
+        "Content-Type must be image/*, application/octet-stream, multipart/form-data or "
+        "application/json");
 }
 
 }  // namespace liveproof::server::api

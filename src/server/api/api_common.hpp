@@ -27,4 +27,9 @@ Expected<std::vector<std::uint8_t>> DecodeImageField(const nlohmann::json& value
 Expected<std::vector<std::uint8_t>> MultipartField(const HttpRequest& request,
                                                    const std::vector<std::string>& names);
 
+/// @brief The image of a request: a raw body (image/*, application/octet-stream, no type), a
+/// multipart upload (field "file" or "image") or a JSON body with base64 "image",
+/// "image_base64" or "base64".
+Expected<std::vector<std::uint8_t>> ImageFromRequest(const HttpRequest& req, const ServerConfig& c);
+
 }  // namespace liveproof::server::api

@@ -15,6 +15,9 @@ void AddSystemBRoutes(Router& router, ServerContext& ctx);
 void AddSystemCRoutes(Router& router, ServerContext& ctx);
 /// @brief System A's HTTP polling door: POST /start, POST /frame?session_id= (multipart "file").
 void AddSystemARoutes(Router& router, ServerContext& ctx);
+/// @brief Liveness sessions: /v1/sessions (backend), /v1/sessions/{id}/image and /video
+/// (client), /.well-known/jwks.json. The WebSocket door /v1/sessions/{id}/ws is the transport's.
+void AddSessionRoutes(Router& router, ServerContext& ctx);
 /// @brief Native: POST /v1/analyze.
 void AddNativeRoutes(Router& router, ServerContext& ctx);
 

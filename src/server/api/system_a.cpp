@@ -42,9 +42,11 @@ void CountEnd(ServerContext& ctx, PollSession& s, const challenge::Event& e) {
 }
 
 // Runs on a worker, holding the session: one frame through the challenge run.
-HttpResponse JudgeFrame(ServerContext& ctx, PollSession& s,
-                        const std::vector<std::uint8_t>& bytes) {
+HttpResponse JudgeFrame(ServerContext& ctx, PollSession& s, const std::vector<std::uint8_t>& bytes,
+                        int width, int height) {
     if (s.run.session().Finished()) return Answer(s.answer);
+    (void)s.signals.OnFrame(ChallengeClockSeconds(), bytes, width, height);
+    ++s.frames_analysed;
     StreamObservation o;
     const auto event = s.run.Feed(active::Frame::Encoded(bytes), ChallengeClockSeconds(), &o);
     if (o.error) {
@@ -58,6 +60,15 @@ HttpResponse JudgeFrame(ServerContext& ctx, PollSession& s,
                                                                   : Detail(422, event->message);
     }
     s.answer = challenge::ToAPollJson(*event);
+    if (s.run.session().Finished() && s.record && ctx.sessions && !s.ended) {
+        // Stored before it is said, as on the WebSocket.
+        auto verdict = ctx.sessions->FinishRun(
+            *s.record, ChallengeOutcome(*event, s.run, s.signals, s.frames_analysed));
+        if (verdict) {
+            s.answer["record_id"] = s.record->record.id;
+            s.answer["verdict"] = *verdict;
+        }
+    }
     CountEnd(ctx, s, *event);
     return Answer(s.answer);
 }
@@ -71,7 +82,12 @@ void AddSystemARoutes(Router& router, ServerContext& ctx) {
     auto sessions =
         std::make_shared<PollSessions>(static_cast<std::size_t>(ctx.config.poll_max_sessions), ttl);
     router.Add({"POST", "/start", "a_start", true, BodyClass::Small,
-                [&ctx, sessions, ttl](HttpRequest&&, Reply reply) {
+                [&ctx, sessions, ttl](HttpRequest&& req, Reply reply) {
+                    if (ctx.config.require_sessions) {
+                        return reply(Detail(403,
+                                            "This server runs challenges only in sessions: "
+                                            "create one with POST /v1/sessions"));
+                    }
                     if (ctx.engine == nullptr || !ctx.ready) {
                         return reply(Detail(503, "The server is starting; try again"));
                     }
@@ -83,7 +99,18 @@ void AddSystemARoutes(Router& router, ServerContext& ctx) {
                     if (!run) return reply(ErrorResponse(run.error()));
                     const auto start = run->Start();
                     const double now = ChallengeClockSeconds();
-                    auto session = std::make_shared<PollSession>(std::move(*run), now);
+                    active::FrameSignalRules rules = ctx.config.frame_signals;
+                    rules.enforce = false;  // A's door: recorded, A's behaviour unchanged
+                    auto session = std::make_shared<PollSession>(std::move(*run), now, rules);
+                    if (ctx.sessions) {
+                        auto record = ctx.sessions->BeginAnonymous(req.key_id, req.remote, "poll");
+                        if (!record) {
+                            HttpResponse r = Detail(503, "The session store did not answer; retry");
+                            r.headers.emplace_back("Retry-After", "2");
+                            return reply(std::move(r));
+                        }
+                        session->record = std::move(*record);
+                    }
                     const auto id = sessions->Add(session, now);
                     if (!id) {
                         ctx.metrics->Inc("liveproof_poll_sessions_total", {{"event", "refused"}});
@@ -119,16 +146,19 @@ void AddSystemARoutes(Router& router, ServerContext& ctx) {
                                      std::to_string(header->height) + " pixels, the cap is " +
                                      std::to_string(ctx.config.ws_max_frame_pixels)));
                     }
-                    RunOnWorker(ctx, std::move(reply), [&ctx, session, bytes = std::move(*image)] {
-                        std::unique_lock lock(session->mutex, std::try_to_lock);
-                        if (!lock.owns_lock()) {
-                            return Detail(409,
-                                          "a frame of this session is still being "
-                                          "analysed; send the next one after its "
-                                          "answer");
-                        }
-                        return JudgeFrame(ctx, *session, bytes);
-                    });
+                    const int width = header->width;
+                    const int height = header->height;
+                    RunOnWorker(ctx, std::move(reply),
+                                [&ctx, session, width, height, bytes = std::move(*image)] {
+                                    std::unique_lock lock(session->mutex, std::try_to_lock);
+                                    if (!lock.owns_lock()) {
+                                        return Detail(409,
+                                                      "a frame of this session is still being "
+                                                      "analysed; send the next one after its "
+                                                      "answer");
+                                    }
+                                    return JudgeFrame(ctx, *session, bytes, width, height);
+                                });
                 }});
 }
 

@@ -1,0 +1,491 @@
+"""Liveness sessions end to end (docs/sessions.md) over real HTTP and WebSocket, real models and
+videos: created by a backend with its API key, run once by a client holding only the session id
+and token, recorded in the SQLite store, and ended by a signed verdict that an independent
+implementation (Debian's PyJWT with python3-cryptography, not liveproof's code) verifies against
+/.well-known/jwks.json.
+
+Covers: head-turn video -> SUCCEEDED live (verdict verified, images and their digests, audit trail);
+phone replay -> FAILED; the pre-recorded-frames attack (each instruction answered at once with a
+stored frame of a real person) -> FAILED too_fast / injection_suspected; token reuse, another
+session's token, expiry, another key's session, the wrong door -> refused; tampered verdicts
+(claim, signature, alg none, unknown kid) rejected by the verifier; the passive and blink doors;
+attempt limits; require_sessions; kill -9 under load and restart (every verdict a client received
+is stored; runs in progress end FAILED interrupted).
+
+Skips cleanly without the binary, the models, the shared data, ffmpeg or PyJWT.
+"""
+
+import base64
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from server_harness import (F1, REPLAY_VIDEO, T1, LiveproofServer, ServerTestCase,  # noqa: E402
+                            read_shared, require_assets)
+from test_websocket import HEADTURN_VIDEO, frame_msg, require_ffmpeg, video_frames  # noqa: E402
+from ws_client import WsClient, WsClosed  # noqa: E402
+
+try:
+    import jwt  # Debian python3-jwt: the independent verifier
+    from jwt.algorithms import OKPAlgorithm
+except ImportError:  # pragma: no cover - setup.sh installs it
+    jwt = None
+
+BLINK_VIDEO = "data/video/wolf_live_blinks.mp4"
+ALPHA = "alpha:alpha-secret-0123456789"
+BETA = "beta:beta-secret-0123456789"
+AUDIENCE = "bank-backend"
+CHALLENGE_ARGS = ("--set", "challenges=LEFT,RIGHT", "--set", "required_successes=2",
+                  "--set", "max_wrong_attempts=50", "--set", "challenge_timeout=30",
+                  "--set", "session_timeout=90")
+
+
+def key_header(entry):
+    return {"X-API-KEY": entry.split(":", 1)[1]}
+
+
+def require_jwt():
+    if jwt is None:
+        raise unittest.SkipTest("python3-jwt is not installed (scripts/setup.sh installs it)")
+
+
+def verify_verdict(token, jwks, audience=AUDIENCE):
+    """PyJWT's own check: the key named by kid in the JWKS, EdDSA only, aud and exp."""
+    header = jwt.get_unverified_header(token)
+    keys = [k for k in jwks["keys"] if k.get("kid") == header.get("kid")]
+    if not keys:
+        raise jwt.InvalidKeyError(f"kid {header.get('kid')!r} is not in the JWKS")
+    public = OKPAlgorithm.from_jwk(json.dumps(keys[0]))
+    return jwt.decode(token, public, algorithms=["EdDSA"], audience=audience)
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class SessionClient:
+    """What an integrator's backend and its client do, over the real server."""
+
+    def __init__(self, server, entry=ALPHA):
+        self.server = server
+        self.headers = key_header(entry)
+
+    def create(self, **body):
+        r = self.server.post_json("/v1/sessions", body, self.headers)
+        assert r.status == 201, (r.status, r.body)
+        return r.json()
+
+    def read(self, sid):
+        r = self.server.get(f"/v1/sessions/{sid}", self.headers)
+        assert r.status == 200, (r.status, r.body)
+        return r.json()
+
+    def jwks(self):
+        r = self.server.get("/.well-known/jwks.json")
+        assert r.status == 200, (r.status, r.body)
+        return r.json()
+
+
+def ws_path(session, token=None):
+    return f"/v1/sessions/{session['session_id']}/ws?token={token or session['client_token']}"
+
+
+def run_session_ws(server, path, frames, pause_s=0.15, fps=30, limit_s=90):
+    """A's stop-and-wait client on a session's door; returns the messages received."""
+    ws = WsClient(server.host, server.port, path, timeout=30)
+    if ws.handshake_status != 101:
+        return ws.handshake_status, []
+    messages = [json.loads(ws.recv())]
+    t0 = time.monotonic()
+    try:
+        while time.monotonic() - t0 < limit_s:
+            index = int((time.monotonic() - t0) * fps) % len(frames)
+            ws.send(frame_msg(frames[index]))
+            messages.append(json.loads(ws.recv()))
+            if messages[-1]["type"] in ("complete", "failed"):
+                break
+            time.sleep(pause_s)
+        while True:
+            messages.append(json.loads(ws.recv()))
+    except WsClosed:
+        pass
+    finally:
+        ws.close()
+    return 101, messages
+
+
+class SessionFlows(ServerTestCase):
+    """One server with two keys; challenges as the WebSocket suite (LEFT/RIGHT, 2 successes)."""
+
+    REQUIRED_FILES = (HEADTURN_VIDEO, REPLAY_VIDEO, BLINK_VIDEO, T1, F1)
+    SERVER_ARGS = ("--api-key", ALPHA, "--api-key", BETA, "--set",
+                   f"verdict_audience={AUDIENCE}", *CHALLENGE_ARGS)
+
+    @classmethod
+    def setUpClass(cls):
+        require_jwt()
+        require_ffmpeg()
+        super().setUpClass()
+        cls.alpha = SessionClient(cls.server, ALPHA)
+        cls.beta = SessionClient(cls.server, BETA)
+
+    def test_1_headturn_succeeds_and_the_verdict_verifies_independently(self):
+        s = self.alpha.create(nonce="n-123", external_ref="customer-42", audit_images=2)
+        self.assertEqual(len(s["session_id"]), 32)
+        self.assertGreaterEqual(len(s["client_token"]), 43)  # 256 bits, base64url
+        self.assertTrue(s["ws_url"].startswith("ws://"), s)
+        status, messages = run_session_ws(self.server, ws_path(s), video_frames(HEADTURN_VIDEO))
+        self.assertEqual(status, 101)
+        last = messages[-1]
+        self.assertEqual(last["type"], "complete", messages[-3:])
+        self.assertEqual(last["session_id"], s["session_id"])
+        claims = verify_verdict(last["verdict"], self.alpha.jwks())
+        self.assertEqual(claims["sub"], s["session_id"])
+        self.assertEqual(claims["decision"], "live")
+        self.assertEqual(claims["nonce"], "n-123")
+        self.assertEqual(claims["external_ref"], "customer-42")
+        self.assertEqual(claims["mode"], "active")
+        self.assertEqual(jwt.get_unverified_header(last["verdict"])["typ"],
+                         "liveproof-verdict+jwt")
+        record = self.alpha.read(s["session_id"])
+        print(f"\n[session headturn] {len(messages)} messages; signals "
+              f"{json.dumps(record['signals'])}; challenges {json.dumps(record['challenges'])}",
+              file=sys.stderr)
+        self.assertEqual(record["status"], "SUCCEEDED")
+        self.assertEqual(record["decision"], "live")
+        self.assertEqual(record["verdict"], last["verdict"])
+        self.assertIsNotNone(record["confidence"])
+        self.assertEqual(record["model_manifest_sha256"], claims["model_manifest_sha256"])
+        self.assertEqual(len(record["model_manifest_sha256"]), 64)
+        kinds = [im["kind"] for im in record["images"]]
+        self.assertEqual(kinds[0], "reference", kinds)
+        self.assertEqual(kinds.count("audit"), 2, kinds)
+        digests = []
+        for im in record["images"]:
+            r = self.server.get(f"/v1/sessions/{s['session_id']}/images/{im['index']}",
+                                self.alpha.headers)
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.headers["Content-Type"], "image/jpeg")
+            self.assertEqual(r.body[:2], b"\xff\xd8")
+            self.assertEqual(hashlib.sha256(r.body).hexdigest(), im["sha256"])
+            digests.append(im["sha256"])
+        self.assertEqual(claims["audit_images_sha256"], digests)
+        actions = [e["action"] for e in record["audit"]]
+        for a in ("created", "started", "completed", "read"):
+            self.assertIn(a, actions)
+        self.assertEqual(record["audit"][0]["by"], "alpha")
+        # Every challenge has its timing and intermediate poses recorded.
+        for c in record["challenges"]:
+            self.assertGreaterEqual(c["reaction_ms"], 0)
+            self.assertGreaterEqual(c["transition_frames"], 1)
+
+        # The same session cannot run again, and the other key cannot see it.
+        status, _ = run_session_ws(self.server, ws_path(s), video_frames(HEADTURN_VIDEO)[:1])
+        self.assertEqual(status, 409)
+        self.assertEqual(self.server.get(f"/v1/sessions/{s['session_id']}",
+                                         self.beta.headers).status, 404)
+
+    def test_2_phone_replay_fails(self):
+        s = self.alpha.create()
+        status, messages = run_session_ws(self.server, ws_path(s), video_frames(REPLAY_VIDEO))
+        self.assertEqual(status, 101)
+        last = messages[-1]
+        self.assertEqual(last["type"], "failed", messages[-3:])
+        record = self.alpha.read(s["session_id"])
+        print(f"\n[session replay] {last.get('reason')} after {len(messages)} messages",
+              file=sys.stderr)
+        self.assertEqual(record["status"], "FAILED")
+        self.assertEqual(record["decision"], "spoof")
+        claims = verify_verdict(last["verdict"], self.alpha.jwks())
+        self.assertEqual(claims["decision"], "spoof")
+
+    def pose_frames(self):
+        """Frames of the head-turn clip by pose: centred, turned left, turned right (from the
+        server's own analysis), plus mirrored copies."""
+        frames = video_frames(HEADTURN_VIDEO)
+        by_pose = {"CENTER": [], "LEFT": [], "RIGHT": []}
+        for b64 in frames[::3]:
+            r = self.server.post_raw("/v1/analyze", base64.b64decode(b64), "image/jpeg",
+                                     self.alpha.headers)
+            faces = r.json().get("faces") or []
+            if len(faces) != 1 or faces[0]["yaw"] is None:
+                continue
+            yaw = faces[0]["yaw"]
+            if abs(yaw) < 5:
+                by_pose["CENTER"].append(b64)
+            elif yaw < -30:
+                by_pose["LEFT"].append(b64)
+            elif yaw > 30:
+                by_pose["RIGHT"].append(b64)
+        return by_pose
+
+    def test_3_prerecorded_frames_attack_fails(self):
+        """The issue's attack: each instruction answered at once with a stored frame that shows
+        it (distinct frames, so exact repeats are not what catches it)."""
+        by_pose = self.pose_frames()
+        self.assertTrue(by_pose["CENTER"] and by_pose["LEFT"] and by_pose["RIGHT"],
+                        {k: len(v) for k, v in by_pose.items()})
+        outcomes = []
+        for _ in range(3):
+            s = self.alpha.create()
+            ws = WsClient(self.server.host, self.server.port, ws_path(s), timeout=30)
+            self.assertEqual(ws.handshake_status, 101)
+            used = {k: 0 for k in by_pose}
+            message = json.loads(ws.recv())
+            t0 = time.monotonic()
+            try:
+                while message["type"] not in ("complete", "failed"):
+                    want = message.get("instruction", "CENTER")
+                    want = want if want in by_pose else "CENTER"
+                    pool = by_pose[want]
+                    ws.send(frame_msg(pool[used[want] % len(pool)]))
+                    used[want] += 1
+                    message = json.loads(ws.recv())
+            except WsClosed:
+                pass
+            finally:
+                ws.close()
+            took = time.monotonic() - t0
+            record = self.alpha.read(s["session_id"])
+            outcomes.append((message["type"], message.get("reason"), record["status"],
+                             record["reason"], round(took, 2), sum(used.values())))
+        print(f"\n[attack] {outcomes}", file=sys.stderr)
+        for kind, reason, status, stored_reason, _, _ in outcomes:
+            self.assertEqual(kind, "failed")
+            self.assertIn(reason, ("too_fast", "injection_suspected"))
+            self.assertEqual(status, "FAILED")
+            self.assertEqual(stored_reason, reason)
+
+    def test_4_tokens_doors_expiry_and_ownership(self):
+        a = self.alpha.create(mode="passive")
+        b = self.alpha.create(mode="passive")
+        image = read_shared(T1)
+        door = f"/v1/sessions/{a['session_id']}/image"
+        # No token, a wrong one, another session's: 401, and nothing is used up.
+        self.assertEqual(self.server.post_raw(door, image, "image/jpeg").status, 401)
+        self.assertEqual(self.server.post_raw(f"{door}?token={b['client_token']}", image,
+                                              "image/jpeg").status, 401)
+        self.assertEqual(self.server.post_raw(f"{door}?token=" + "x" * 43, image,
+                                              "image/jpeg").status, 401)
+        # The wrong door for the session's mode: 409, still unused.
+        status, _ = run_session_ws(self.server, ws_path(a), ["AAAA"])
+        self.assertEqual(status, 409)
+        # The right one, once (Bearer works as well as ?token=).
+        r = self.server.post_raw(door, image, "image/jpeg",
+                                 {"Authorization": f"Bearer {a['client_token']}"})
+        self.assertEqual(r.status, 200, r.body)
+        answer = r.json()
+        self.assertEqual(answer["decision"], "live", answer)
+        verify_verdict(answer["verdict"], self.alpha.jwks())
+        again = self.server.post_raw(f"{door}?token={a['client_token']}", image, "image/jpeg")
+        self.assertEqual(again.status, 409, again.body)
+        self.assertEqual(again.json()["error"], "already_used")
+        # The client token is no API key, and an API key is no client token.
+        self.assertEqual(self.server.get(f"/v1/sessions/{a['session_id']}",
+                                         {"X-API-KEY": a["client_token"]}).status, 401)
+        self.assertEqual(self.server.post_raw(f"/v1/sessions/{b['session_id']}/image?token="
+                                              + ALPHA.split(":", 1)[1], image,
+                                              "image/jpeg").status, 401)
+        # Another key: 404 for read, images and delete.
+        for method in ("GET", "DELETE"):
+            r = self.server.request(method, f"/v1/sessions/{a['session_id']}",
+                                    headers=self.beta.headers)
+            self.assertEqual(r.status, 404, method)
+        # Expiry: 410 once the ttl passed, and the session reads EXPIRED.
+        short = self.alpha.create(mode="passive", ttl=1)
+        time.sleep(1.3)
+        late = self.server.post_raw(f"/v1/sessions/{short['session_id']}/image?token="
+                                    f"{short['client_token']}", image, "image/jpeg")
+        self.assertEqual(late.status, 410, late.body)
+        self.assertEqual(self.alpha.read(short["session_id"])["status"], "EXPIRED")
+        # Bad bodies are refused with a reason.
+        for body, word in (({"mode": "selfie"}, "mode"), ({"ttl": 100000}, "ttl"),
+                           ({"audit_images": 9}, "audit_images"), ({"colour": 1}, "colour"),
+                           ({"challenges": ["SIDEWAYS"]}, "challenges")):
+            r = self.server.post_json("/v1/sessions", body, self.alpha.headers)
+            self.assertEqual(r.status, 400, body)
+            self.assertIn(word, r.json()["detail"])
+        self.assertEqual(self.server.post_json("/v1/sessions", {}).status, 401)
+        # Delete erases it (images too); the list pages newest first.
+        r = self.server.request("DELETE", f"/v1/sessions/{a['session_id']}",
+                                headers=self.alpha.headers)
+        self.assertEqual(r.status, 204)
+        self.assertEqual(self.server.get(f"/v1/sessions/{a['session_id']}",
+                                         self.alpha.headers).status, 404)
+        self.assertEqual(self.server.get(f"/v1/sessions/{a['session_id']}/images/0",
+                                         self.alpha.headers).status, 404)
+        ids, cursor = [], None
+        while True:
+            q = "/v1/sessions?limit=2" + (f"&cursor={cursor}" if cursor else "")
+            page = self.server.get(q, self.alpha.headers).json()
+            ids += [x["session_id"] for x in page["sessions"]]
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        self.assertIn(b["session_id"], ids)
+        self.assertNotIn(a["session_id"], ids)
+        self.assertEqual(len(ids), len(set(ids)))
+        beta_ids = [x["session_id"] for x in
+                    self.server.get("/v1/sessions", self.beta.headers).json()["sessions"]]
+        self.assertFalse(set(beta_ids) & set(ids))
+        expired = self.server.get("/v1/sessions?status=EXPIRED", self.alpha.headers).json()
+        self.assertIn(short["session_id"], [x["session_id"] for x in expired["sessions"]])
+
+    def test_5_tampered_verdicts_are_rejected_by_the_independent_verifier(self):
+        s = self.alpha.create(mode="passive")
+        r = self.server.post_raw(f"/v1/sessions/{s['session_id']}/image?token="
+                                 f"{s['client_token']}", read_shared(F1), "image/jpeg")
+        self.assertEqual(r.status, 200, r.body)
+        token = r.json()["verdict"]
+        jwks = self.alpha.jwks()
+        claims = verify_verdict(token, jwks)
+        self.assertEqual(claims["decision"], "spoof")
+        header_b64, payload_b64, sig_b64 = token.split(".")
+        forged_claims = dict(claims, decision="live")
+        forged = ".".join([header_b64, b64url(json.dumps(forged_claims).encode()), sig_b64])
+        with self.assertRaises(jwt.InvalidSignatureError):
+            verify_verdict(forged, jwks)
+        sig = bytearray(base64.urlsafe_b64decode(sig_b64 + "=="))
+        sig[0] ^= 1
+        with self.assertRaises(jwt.InvalidSignatureError):
+            verify_verdict(".".join([header_b64, payload_b64, b64url(bytes(sig))]), jwks)
+        none_header = b64url(json.dumps({"alg": "none", "typ": "JWT",
+                                         "kid": jwks["keys"][0]["kid"]}).encode())
+        with self.assertRaises(jwt.InvalidAlgorithmError):
+            verify_verdict(".".join([none_header, b64url(json.dumps(forged_claims).encode()),
+                                     ""]), jwks)
+        odd_kid = b64url(json.dumps({"alg": "EdDSA", "kid": "not-ours"}).encode())
+        with self.assertRaises(jwt.InvalidKeyError):
+            verify_verdict(".".join([odd_kid, payload_b64, sig_b64]), jwks)
+        with self.assertRaises(jwt.InvalidAudienceError):
+            verify_verdict(token, jwks, audience="someone-else")
+
+    def test_6_blink_video_door(self):
+        s = self.alpha.create(mode="blink")
+        data = read_shared(BLINK_VIDEO)
+        r = self.server.post_raw(f"/v1/sessions/{s['session_id']}/video?token="
+                                 f"{s['client_token']}", data, "video/mp4")
+        self.assertEqual(r.status, 200, r.body)
+        answer = r.json()
+        print(f"\n[session blink] {answer['decision']} {answer['reason']}", file=sys.stderr)
+        self.assertEqual(answer["decision"], "live", answer)
+        self.assertEqual(self.alpha.read(s["session_id"])["status"], "SUCCEEDED")
+
+
+class AttemptLimits(ServerTestCase):
+    """5 failed sessions of one device in the window lock it out (429 with Retry-After)."""
+
+    REQUIRED_FILES = (F1,)
+    SERVER_ARGS = ("--api-key", ALPHA, "--set", "attempt_max_failures=3")
+
+    def test_device_lockout(self):
+        client = SessionClient(self.server, ALPHA)
+        spoof = read_shared(F1)
+        for _ in range(3):
+            s = client.create(mode="passive", device_id="phone-1")
+            r = self.server.post_raw(f"/v1/sessions/{s['session_id']}/image?token="
+                                     f"{s['client_token']}", spoof, "image/jpeg")
+            self.assertEqual(r.json()["decision"], "spoof")
+        r = self.server.post_json("/v1/sessions", {"mode": "passive", "device_id": "phone-1"},
+                                  client.headers)
+        self.assertEqual(r.status, 429, r.body)
+        self.assertIn("Retry-After", r.headers)
+        self.assertIn("device_id", r.json()["detail"])  # says which limit
+        # Another device is not affected.
+        client.create(mode="passive", device_id="phone-2")
+
+
+class RequireSessions(ServerTestCase):
+    """require_sessions=true closes the anonymous doors."""
+
+    SERVER_ARGS = ("--set", "require_sessions=true")
+
+    def test_anonymous_ws_is_closed(self):
+        ws = WsClient(self.server.host, self.server.port, "/ws", timeout=10)
+        self.assertEqual(ws.handshake_status, 403)
+        self.assertIn(b"sessions_required", ws.handshake_body)
+        ws.close()
+
+
+class KillAndRestart(unittest.TestCase):
+    """kill -9 under load: every verdict a client received is stored with that verdict; runs in
+    progress end FAILED interrupted after the restart; nothing else changes."""
+
+    def test_kill9_under_load_then_restart(self):
+        require_assets(T1, HEADTURN_VIDEO)
+        require_ffmpeg()
+        data_dir = tempfile.mkdtemp(prefix="liveproof-kill-")
+        args = ("--api-key", ALPHA, *CHALLENGE_ARGS, "--set", "node_id=node-a")
+        server = LiveproofServer(args, data_dir=data_dir).start()
+        client = SessionClient(server, ALPHA)
+        image = read_shared(T1)
+        received = {}  # session id -> verdict the client got
+        lock = threading.Lock()
+        stop = threading.Event()
+
+        def passive_loop():
+            while not stop.is_set():
+                try:
+                    s = client.create(mode="passive")
+                    r = server.post_raw(f"/v1/sessions/{s['session_id']}/image?token="
+                                        f"{s['client_token']}", image, "image/jpeg")
+                    if r.status == 200:
+                        with lock:
+                            received[s["session_id"]] = r.json()["verdict"]
+                except Exception:  # the server died mid-request: expected
+                    return
+
+        # One active run held open (a few frames in), and passive runs hammering the store.
+        held = client.create()
+        ws = WsClient(server.host, server.port, ws_path(held), timeout=30)
+        self.assertEqual(ws.handshake_status, 101)
+        ws.recv()
+        for b64 in video_frames(HEADTURN_VIDEO)[:3]:
+            ws.send(frame_msg(b64))
+            ws.recv()
+        threads = [threading.Thread(target=passive_loop, daemon=True) for _ in range(3)]
+        for t in threads:
+            t.start()
+        time.sleep(4)
+        server.proc.kill()  # SIGKILL
+        server.proc.wait()
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+        ws.close()
+        server.stop()
+        self.assertGreater(len(received), 3, "too few sessions completed before the kill")
+
+        again = LiveproofServer(args, data_dir=data_dir).start()
+        try:
+            client = SessionClient(again, ALPHA)
+            for sid, verdict in received.items():
+                record = client.read(sid)
+                self.assertEqual(record["verdict"], verdict, sid)
+                self.assertEqual(record["status"], "SUCCEEDED", sid)
+            record = client.read(held["session_id"])
+            self.assertEqual(record["status"], "FAILED")
+            self.assertEqual(record["reason"], "interrupted")
+            # Nothing is left in progress, and every session is one of the known ends.
+            listing = again.get("/v1/sessions?limit=100", client.headers).json()["sessions"]
+            statuses = {x["status"] for x in listing}
+            self.assertNotIn("IN_PROGRESS", statuses)
+            print(f"\n[kill -9] {len(received)} verdicts received before the kill, all stored; "
+                  f"statuses after restart {sorted(statuses)}", file=sys.stderr)
+            self.assertTrue(any("interrupted" in line for line in again.log_lines),
+                            "the restart did not say it ended interrupted runs")
+        finally:
+            again.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()
