@@ -15,5 +15,7 @@ void RegisterServe(CLI::App& root);
 void RegisterEval(CLI::App& root);
 /// @brief Adds `bench` (`bench http`, `bench ws`).
 void RegisterBench(CLI::App& root);
+/// @brief Adds `keygen`.
+void RegisterKeygen(CLI::App& root);
 
 }  // namespace liveproof::cli

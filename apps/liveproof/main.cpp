@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
     liveproof::cli::RegisterServe(app);
     liveproof::cli::RegisterEval(app);
     liveproof::cli::RegisterBench(app);
+    liveproof::cli::RegisterKeygen(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::RuntimeError& e) {

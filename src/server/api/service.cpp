@@ -5,6 +5,7 @@
 
 #include "server/api/api_common.hpp"
 #include "server/api/routes.hpp"
+#include "server/session_service.hpp"
 
 namespace liveproof::server::api {
 
@@ -71,7 +72,9 @@ void AddServiceRoutes(Router& router, ServerContext& ctx) {
                                 {"check_liveness_base64", "/check_liveness_base64"},
                                 {"get_machine_code", "/get-machine-code"},
                                 {"activate_machine", "/activate-machine"},
-                                {"analyze", "/v1/analyze"}}}}));
+                                {"analyze", "/v1/analyze"},
+                                {"sessions", "/v1/sessions"},
+                                {"jwks", "/.well-known/jwks.json"}}}}));
                 }});
     router.Add(
         {"GET", "/healthz", "healthz", false, BodyClass::Small, [](HttpRequest&&, Reply reply) {
@@ -82,6 +85,14 @@ void AddServiceRoutes(Router& router, ServerContext& ctx) {
              if (!ctx.ready) {
                  reply(HttpResponse::Json(503, {{"status", "not_ready"}}));
                  return;
+             }
+             // Sessions need their store: a node that cannot reach it is not ready.
+             if (ctx.sessions != nullptr) {
+                 if (auto ok = ctx.sessions->store().Check(); !ok) {
+                     reply(HttpResponse::Json(503, {{"status", "not_ready"},
+                                                    {"reason", "session store unreachable"}}));
+                     return;
+                 }
              }
              reply(HttpResponse::Json(200, {{"status", "ready"},
                                             {"workers", ctx.workers->threads()},
