@@ -769,9 +769,13 @@ RunOutcome ChallengeOutcome(const challenge::Event& last, const active::Challeng
     RunOutcome o;
     if (last.type == challenge::EventType::Complete) {
         o.decision = "live";
-    } else if (last.reason == challenge::FailReason::SpoofDetected) {
+    } else if (last.reason == challenge::FailReason::SpoofDetected ||
+               last.reason == challenge::FailReason::InjectionSuspected ||
+               last.reason == challenge::FailReason::TooFast) {
+        // Evidence of an attack (the model, the frames' source, a reaction no person has), not
+        // a run that merely did not finish: the integrator's backend counts these differently.
         o.decision = "spoof";
-        o.reason = "spoof_detected";
+        o.reason = std::string(challenge::FailReasonName(*last.reason));
     } else {
         o.decision = "failed";
         o.reason = last.reason ? std::string(challenge::FailReasonName(*last.reason)) : "unknown";

@@ -196,7 +196,9 @@ void ChallengeConnection::Emit(const std::optional<challenge::Event>& event) {
             j = {{"type", "failed"},
                  {"reason", "not_recorded"},
                  {"message", "The session could not be recorded: " + verdict.error().detail}};
-        } else {
+        } else if (!session_->anonymous) {
+            // The anonymous /ws door keeps system A's exact messages; its run is recorded all
+            // the same (GET /v1/sessions lists it).
             j["session_id"] = session_->record.id;
             j["verdict"] = *verdict;
         }
