@@ -89,8 +89,8 @@ void AddServiceRoutes(Router& router, ServerContext& ctx) {
              // Sessions need their store: a node that cannot reach it is not ready.
              if (ctx.sessions != nullptr) {
                  if (auto ok = ctx.sessions->store().Check(); !ok) {
-                     reply(HttpResponse::Json(503, {{"status", "not_ready"},
-                                                    {"reason", "session store unreachable"}}));
+                     reply(HttpResponse::Json(
+                         503, {{"status", "not_ready"}, {"reason", "session store unreachable"}}));
                      return;
                  }
              }

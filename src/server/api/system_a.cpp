@@ -65,7 +65,8 @@ HttpResponse JudgeFrame(ServerContext& ctx, PollSession& s, const std::vector<st
         // this door's runs are anonymous, listed by GET /v1/sessions.
         auto verdict = ctx.sessions->FinishRun(
             *s.record, ChallengeOutcome(*event, s.run, s.signals, s.frames_analysed));
-        if (!verdict) return Detail(503, "the run could not be recorded: " + verdict.error().detail);
+        if (!verdict)
+            return Detail(503, "the run could not be recorded: " + verdict.error().detail);
     }
     CountEnd(ctx, s, *event);
     return Answer(s.answer);
