@@ -150,22 +150,6 @@ Setting Bool(bool Owner::*field, Where where = kSelf) {
             [=](const ServerConfig& c) { return nlohmann::json(where(c).*field); }};
 }
 
-// One of a fixed set of words.
-Setting Choice(std::string ServerConfig::*field, std::vector<std::string> words) {
-    return {[=](ServerConfig& c, const std::string& v) -> Expected<void> {
-                if (std::find(words.begin(), words.end(), v) == words.end()) {
-                    std::string list;
-                    for (const auto& w : words) list += (list.empty() ? "" : ", ") + w;
-                    return MakeError(
-                        ErrorCode::InvalidArgument,
-                        "expected one of " + list + ", got '" + PrintableUtf8(v) + "'");
-                }
-                c.*field = v;
-                return {};
-            },
-            [=](const ServerConfig& c) { return nlohmann::json(c.*field); }};
-}
-
 // spdlog::level::from_str turns an unknown name into "off", which would silence every log
 // (the "auth is off" warning too): only its own names are accepted.
 Setting LogLevel() {
@@ -298,7 +282,6 @@ const std::map<std::string, Setting>& Table() {
         {"session_ttl", Real(&ServerConfig::session_ttl, 10, 3600)},
         {"session_max_ttl", Real(&ServerConfig::session_max_ttl, 10, 86400)},
         {"require_sessions", Bool(&ServerConfig::require_sessions)},
-        {"demo_sessions", Choice(&ServerConfig::demo_sessions, {"auto", "true", "false"})},
         {"retention_hours", Real(&ServerConfig::retention_hours, 0.01, 24 * 3650)},
         {"attempt_max_failures", Int(&ServerConfig::attempt_max_failures, 0, 100000)},
         {"attempt_max_key_failures", Int(&ServerConfig::attempt_max_key_failures, 0, 10000000)},

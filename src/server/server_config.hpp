@@ -95,10 +95,9 @@ struct ServerConfig {
     std::string verdict_issuer = "liveproof";            ///< the verdict's iss
     std::string verdict_audience = "liveproof-backend";  ///< the verdict's aud
     double verdict_ttl = 600;                            ///< seconds from iat to exp
-    double session_ttl = 180;            ///< default seconds a created session may wait for its run
-    double session_max_ttl = 600;        ///< the most a backend may ask for
-    bool require_sessions = false;       ///< close the anonymous doors (/ws, /start, /frame)
-    std::string demo_sessions = "auto";  ///< /test may create sessions: auto = when no key is set
+    double session_ttl = 180;          ///< default seconds a created session may wait for its run
+    double session_max_ttl = 600;      ///< the most a backend may ask for
+    bool require_sessions = false;     ///< close the anonymous doors (/ws, /start, /frame)
     double retention_hours = 24;       ///< sessions and images are erased this long after creation
     int attempt_max_failures = 5;      ///< failed sessions of one device_id in the window: 429
     int attempt_max_key_failures = 0;  ///< the same per API key; 0 = no limit

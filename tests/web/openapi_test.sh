@@ -58,6 +58,13 @@ const expected = {
   '/ws':                        { methods: ['get'],  open: false, upgrade: true },
   '/start':                     { methods: ['post'], open: false },
   '/frame':                     { methods: ['post'], open: false },
+  '/v1/sessions':               { methods: ['get', 'post'], open: false, ok: { post: '201' } },
+  '/v1/sessions/{session_id}':  { methods: ['delete', 'get'], open: false, ok: { delete: '204' } },
+  '/v1/sessions/{session_id}/images/{n}': { methods: ['get'], open: false },
+  '/v1/sessions/{session_id}/ws':    { methods: ['get'],  open: true, upgrade: true },
+  '/v1/sessions/{session_id}/image': { methods: ['post'], open: true },
+  '/v1/sessions/{session_id}/video': { methods: ['post'], open: true },
+  '/.well-known/jwks.json':     { methods: ['get'],  open: true },
 };
 const httpMethods = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 const schemes = Object.keys((doc.components || {}).securitySchemes || {});
@@ -79,7 +86,8 @@ for (const [p, want] of Object.entries(expected)) {
     const op = item[m];
     const isOpen = Array.isArray(op.security) && op.security.length === 0;
     check(isOpen === want.open, `${p} ${m}: ${want.open ? 'must' : 'must not'} have security: []`);
-    const ok = want.upgrade ? '101' : '200';  // /ws answers 101 Switching Protocols
+    // /ws answers 101 Switching Protocols; a creation 201, a deletion 204.
+    const ok = (want.ok || {})[m] || (want.upgrade ? '101' : '200');
     check(op.responses && op.responses[ok], `${p} ${m}: no ${ok} response`);
     if (!want.open) check(op.responses && op.responses['401'], `${p} ${m}: no 401 response`);
   }
