@@ -210,7 +210,11 @@ class ServiceEndpoints(ServerTestCase):
         served = ["/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/liveness",
                   "/active/blink", "/liveness-detection", "/liveness-detection-base64",
                   "/check_liveness", "/check_liveness_base64", "/get-machine-code",
-                  "/activate-machine", "/v1/analyze", "/test", "/ws", "/start", "/frame"]
+                  "/activate-machine", "/v1/analyze", "/test", "/ws", "/start", "/frame",
+                  "/v1/sessions", "/v1/sessions/{session_id}",
+                  "/v1/sessions/{session_id}/images/{n}", "/v1/sessions/{session_id}/ws",
+                  "/v1/sessions/{session_id}/image", "/v1/sessions/{session_id}/video",
+                  "/.well-known/jwks.json"]
         self.assertEqual(sorted(doc["paths"]), sorted(served))
 
     def test_listening_line_is_logged_on_stderr(self):
