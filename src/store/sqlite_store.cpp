@@ -453,29 +453,28 @@ class SqliteStore final : public SessionStore {
         return {};
     }
 
-    // Inside a transaction: CREATED -> EXPIRED, audited.
-    Expected<void> ExpireOne(const std::string& id, std::int64_t now_ms) {
+    // Inside a transaction: one session from @p from to a terminal state with decision
+    // "failed", audited; nothing (and no audit line) when it was no longer in @p from.
+    Expected<void> EndOne(const std::string& id, std::int64_t now_ms, std::string_view from,
+                          std::string_view to, std::string_view reason, std::string_view action,
+                          const std::string& detail) {
         SqliteStatement u(db_,
-                          "UPDATE sessions SET status = 'EXPIRED', decision = 'failed', "
-                          "reason = 'expired', finished_ms = ? WHERE id = ? AND status = "
-                          "'CREATED'");
-        u.Bind(now_ms).Bind(id);
-        if (!u.Run()) return Failure("expiring a session");
+                          "UPDATE sessions SET status = ?, decision = 'failed', reason = ?, "
+                          "finished_ms = ? WHERE id = ? AND status = ?");
+        u.Bind(to).Bind(reason).Bind(now_ms).Bind(id).Bind(from);
+        if (!u.Run()) return Failure("ending a session " + std::string(reason));
         if (sqlite3_changes(db_) != 1) return {};
-        return AuditLocked({0, now_ms, id, "expired", "server", "", "not started before expiry"});
+        return AuditLocked({0, now_ms, id, std::string(action), "server", "", detail});
     }
 
-    // Inside a transaction: IN_PROGRESS -> FAILED interrupted, audited.
+    Expected<void> ExpireOne(const std::string& id, std::int64_t now_ms) {
+        return EndOne(id, now_ms, "CREATED", "EXPIRED", "expired", "expired",
+                      "not started before expiry");
+    }
+
     Expected<void> InterruptOne(const std::string& id, std::int64_t now_ms,
                                 const std::string& why) {
-        SqliteStatement u(db_,
-                          "UPDATE sessions SET status = 'FAILED', decision = 'failed', "
-                          "reason = 'interrupted', finished_ms = ? WHERE id = ? AND status = "
-                          "'IN_PROGRESS'");
-        u.Bind(now_ms).Bind(id);
-        if (!u.Run()) return Failure("interrupting a session");
-        if (sqlite3_changes(db_) != 1) return {};
-        return AuditLocked({0, now_ms, id, "interrupted", "server", "", why});
+        return EndOne(id, now_ms, "IN_PROGRESS", "FAILED", "interrupted", "interrupted", why);
     }
 
     std::mutex mu_;

@@ -99,6 +99,17 @@ def ws_path(session, token=None):
     return f"/v1/sessions/{session['session_id']}/ws?token={token or session['client_token']}"
 
 
+def drain(ws, messages):
+    """Appends what the server still sends after the last answer, until it closes."""
+    try:
+        while True:
+            messages.append(json.loads(ws.recv()))
+    except WsClosed:
+        pass
+    finally:
+        ws.close()
+
+
 def run_session_ws(server, path, frames, pause_s=0.15, fps=30, limit_s=90):
     """A's stop-and-wait client on a session's door; returns the messages received."""
     ws = WsClient(server.host, server.port, path, timeout=30)
@@ -114,12 +125,10 @@ def run_session_ws(server, path, frames, pause_s=0.15, fps=30, limit_s=90):
             if messages[-1]["type"] in ("complete", "failed"):
                 break
             time.sleep(pause_s)
-        while True:
-            messages.append(json.loads(ws.recv()))
     except WsClosed:
-        pass
-    finally:
         ws.close()
+        return 101, messages
+    drain(ws, messages)
     return 101, messages
 
 
@@ -286,12 +295,10 @@ class SessionFlows(ServerTestCase):
                 ws.send(frame_msg(frame))
                 messages.append(json.loads(ws.recv()))
                 time.sleep(pause_s)
-            while True:
-                messages.append(json.loads(ws.recv()))
         except WsClosed:
-            pass
-        finally:
             ws.close()
+            return messages
+        drain(ws, messages)
         return messages
 
     def test_3_prerecorded_frames_attack_fails(self):
