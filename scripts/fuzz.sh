@@ -16,7 +16,7 @@ if ! command -v clang >/dev/null || ! command -v clang++ >/dev/null; then
 fi
 fuzz=$root/tests/fuzz
 all_targets=(json labels_csv licence config challenge ws_message json_bodies http_request
-             image_decode image_header base64 multipart)
+             image_decode image_header base64 multipart sessions)
 read -r -a targets <<<"${FUZZ_TARGETS:-${all_targets[*]}}"
 # Longest input per target: whole requests and images need more than the 4096 default.
 declare -A max_len=([http_request]=65536 [json_bodies]=65536 [image_decode]=65536

@@ -14,8 +14,11 @@ SqliteStatement::SqliteStatement(sqlite3* db, std::string_view sql) {
 SqliteStatement::~SqliteStatement() { sqlite3_finalize(stmt_); }
 
 SqliteStatement& SqliteStatement::Bind(std::string_view text) {
-    // SQLITE_TRANSIENT: SQLite copies, so temporaries may be bound.
-    sqlite3_bind_text64(stmt_, next_++, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+    // SQLITE_TRANSIENT: SQLite copies, so temporaries may be bound. A null pointer would bind
+    // NULL, not "": an empty view may have one.
+    static constexpr char kEmpty[] = "";
+    sqlite3_bind_text64(stmt_, next_++, text.empty() ? kEmpty : text.data(), text.size(),
+                        SQLITE_TRANSIENT, SQLITE_UTF8);
     return *this;
 }
 
@@ -25,7 +28,13 @@ SqliteStatement& SqliteStatement::Bind(std::int64_t value) {
 }
 
 SqliteStatement& SqliteStatement::Bind(const std::vector<std::uint8_t>& blob) {
-    sqlite3_bind_blob64(stmt_, next_++, blob.data(), blob.size(), SQLITE_TRANSIENT);
+    // An empty vector's data() is null, which SQLite binds as NULL (found by fuzz_sessions):
+    // an empty blob is a zero-length blob.
+    if (blob.empty()) {
+        sqlite3_bind_zeroblob(stmt_, next_++, 0);
+    } else {
+        sqlite3_bind_blob64(stmt_, next_++, blob.data(), blob.size(), SQLITE_TRANSIENT);
+    }
     return *this;
 }
 

@@ -86,10 +86,18 @@ class ChunkedInput {
     std::size_t chunk_;
 };
 
-// Paths that need no key (README): everything else must answer 401 to a keyless request.
-bool OpenPath(const std::string& p) {
-    return p == "/" || p == "/healthz" || p == "/readyz" || p == "/openapi.json" || p == "/docs" ||
-           p == "/test" || p.rfind("/docs/", 0) == 0 || p.rfind("/test/", 0) == 0;
+bool EndsWith(const std::string& s, std::string_view tail) {
+    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// Paths that need no key (README, docs/sessions.md): everything else must answer 401 to a
+// keyless request. A session's client doors take its client token instead of a key.
+bool OpenPath(const std::string& method, const std::string& p) {
+    const bool client_door = method == "POST" && p.rfind("/v1/sessions/", 0) == 0 &&
+                             (EndsWith(p, "/image") || EndsWith(p, "/video"));
+    return client_door || p == "/" || p == "/healthz" || p == "/readyz" || p == "/openapi.json" ||
+           p == "/docs" || p == "/test" || p == "/.well-known/jwks.json" ||
+           p.rfind("/docs/", 0) == 0 || p.rfind("/test/", 0) == 0;
 }
 
 // The response the transport sends (ToWire), then read back by a client. One response must come
@@ -171,7 +179,7 @@ void Connection(ServerHarness& h, std::string_view bytes, const Client& client) 
         const std::string path = req.path, method_seen = req.method;
         const bool key_ok = ApiKeyMatches(PresentedKey(req), h.ctx.config.api_keys);
         HttpResponse r = h.Dispatch(std::move(req));
-        if (locked && !key_ok && !OpenPath(path)) {
+        if (locked && !key_ok && !OpenPath(method_seen, path)) {
             // No key, a protected path: only refusals, never a handler's answer.
             const int s = r.status;
             const bool refusal = s == 400 || s == 401 || s == 404 || s == 405 ||

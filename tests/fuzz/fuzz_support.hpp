@@ -9,6 +9,7 @@
 #include "server/metrics_registry.hpp"
 #include "server/router.hpp"
 #include "server/server_context.hpp"
+#include "server/session_service.hpp"
 #include "server/worker_pool.hpp"
 
 namespace liveproof::fuzz {
@@ -38,7 +39,8 @@ void RequireUtf8Strings(const nlohmann::json& j, std::string_view where);
 /// @brief The server without a transport and without inference: the real settings, metrics,
 /// licence state and routes, and a worker pool with no threads and no queue, so every inference
 /// job is refused with 503 at once (ctx.engine stays null: only worker jobs use it).
-/// Static files come from a temporary web root holding a file outside it behind a symlink.
+/// Static files come from a temporary web root holding a file outside it behind a symlink; the
+/// session routes use a real SQLite store and key file in a temporary data directory.
 struct ServerHarness {
     /// @brief Auth off, licence not enforced, CORS "*" (client text reaches every parser), or
     /// two API keys, licence enforced (with a fresh key pair) and one allowed Origin.
@@ -56,6 +58,7 @@ struct ServerHarness {
     server::MetricsRegistry metrics;
     server::WorkerPool workers{0, 0};
     std::unique_ptr<licence::LicenceState> licence;
+    std::unique_ptr<server::SessionService> sessions;
     std::unique_ptr<server::Router> router;
 };
 

@@ -225,6 +225,15 @@ def main():
         "http10": http("GET", "/healthz", version="HTTP/1.0"),
         "method_405": http("DELETE", "/liveness") + http("GET", "/nowhere"),
         "garbage": b"GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n",
+        "session_create": http("POST", "/v1/sessions", ["Content-Type: application/json"] + key,
+                               json.dumps({"mode": "passive", "ttl": 60, "nonce": "n1"})) +
+        http("GET", "/v1/sessions?status=CREATED&limit=2", key),
+        "session_paths": http("GET", "/v1/sessions/" + "0" * 32, key) +
+        http("DELETE", "/v1/sessions/" + "a" * 32, key) +
+        http("GET", "/v1/sessions/" + "b" * 32 + "/images/1", key) +
+        http("GET", "/.well-known/jwks.json"),
+        "session_door": http("POST", "/v1/sessions/" + "c" * 32 + "/image?token=abc",
+                             ["Content-Type: image/jpeg"], imgs["tiny.jpg"]),
     }
     for i, (name, data) in enumerate(reqs.items()):
         ctl = bytes([(i % 2) | ((i % 3 == 0) << 1) | ((i % 8) << 2)])
@@ -240,6 +249,35 @@ def main():
               (0x24, "{\"image\": \"" + "A" * 2000 + "\"}")]
     for pick, body in bodies:
         write("json_bodies", f"route{pick:02x}", bytes([pick]) + body.encode())
+
+    # Sessions (fuzz_sessions): first byte bits 0-2 the action (0-1 create body, 2 list query,
+    # 3 a path under /v1/sessions/, 4 a run ended with these bytes, 5 JWS, 6-7 base64url),
+    # bit 3 the locked server; the rest is the client's bytes.
+    sessions = {
+        "create_all": (0, json.dumps({
+            "mode": "active", "challenges": ["LEFT", "BLINK"], "required_successes": 2,
+            "audit_images": 4, "reference_image": False, "nonce": "n-1",
+            "external_ref": "order 42", "device_id": "dev-1", "ttl": 600,
+            "challenge_timeout": 5, "session_timeout": 30})),
+        "create_passive_locked": (0x08, json.dumps({"mode": "passive", "ttl": 1})),
+        "create_bad": (1, json.dumps({"mode": "x", "ttl": 1e9, "audit_images": -1})),
+        "create_types": (0x09, '{"nonce": 5, "challenges": "LEFT", "ttl": "60"}'),
+        "create_empty": (0, ""),
+        "list": (2, "status=SUCCEEDED&since=2026-01-01T00:00:00Z&limit=5"),
+        "list_cursor": (0x0A, "cursor=eyJ0IjoxLCJpZCI6ImEifQ&limit=0"),
+        "path_image": (3, "0123456789abcdef0123456789abcdef/images/0"),
+        "path_door": (0x23, "0123456789abcdef0123456789abcdef/image"),
+        "finish_jpeg": (4, imgs["tiny.jpg"]),
+        "finish_text": (0x0C, "caf\u00e9 \xff\xfe"),
+        "jws": (5, "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."),
+        "jws_parts": (5, "a.b.c"),
+        "b64url": (6, "AAEC_-8"),
+        "b64url_noncanonical": (7, "AB"),
+    }
+    for name, (pick, data) in sessions.items():
+        if isinstance(data, str):
+            data = data.encode("utf-8", "surrogateescape")
+        write("sessions", name, bytes([pick]) + data)
 
 
 if __name__ == "__main__":

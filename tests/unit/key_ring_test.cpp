@@ -58,6 +58,10 @@ TEST(Base64Url, DecodesOnlyCanonicalUnpaddedText) {
     EXPECT_FALSE(Base64UrlDecode("Z", 64));     // impossible length
     EXPECT_FALSE(Base64UrlDecode("+/+/", 64));  // the other alphabet
     EXPECT_FALSE(Base64UrlDecode("Zm9v YmFy", 64));
+    // libsodium 1.0.18 alone decodes every byte >= 0x80 as '_' ("____" is ff ff ff).
+    EXPECT_TRUE(Base64UrlDecode("____", 64));
+    EXPECT_FALSE(Base64UrlDecode("\xff\xff\xff\xff", 64));
+    EXPECT_FALSE(Base64UrlDecode("Zm9v\x80mFy", 64));
     EXPECT_FALSE(Base64UrlDecode("Zm9vYmFy", 5));  // over the cap
     EXPECT_TRUE(Base64UrlDecode("Zm9vYmFy", 6));
 }
@@ -150,6 +154,10 @@ TEST(KeyRing, RefusesForgedAndMalformedTokens) {
     EXPECT_FALSE(ring.Verify(jws + ".x"));
     EXPECT_FALSE(ring.Verify(""));
     EXPECT_FALSE(ring.Verify(std::string(70000, 'a')));
+    // The same signature spelt with a byte that a lax decoder reads as '_' or '/'.
+    std::string respelt = jws;
+    respelt[dot2 + 1] = static_cast<char>(0xBF);
+    EXPECT_FALSE(ring.Verify(respelt));
     // One flipped signature character.
     std::string flipped = jws;
     flipped.back() = flipped.back() == 'A' ? 'B' : 'A';

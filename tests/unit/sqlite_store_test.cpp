@@ -190,13 +190,19 @@ TEST_F(SqliteStoreTest, KeepsImagesWithTheirSessionAndTheAuditTrailAfterDelete) 
     im.kind = "audit";
     ASSERT_TRUE(store_->PutImage(Id(1), im));
     auto listed = *store_->Images(Id(1), false);
-    ASSERT_EQ(listed.size(), 2u);
+    ASSERT_EQ(listed.size(), 2u);  // before the empty one below
     EXPECT_EQ(listed[0].kind, "reference");
     EXPECT_TRUE(listed[0].jpeg.empty());
     auto one = *store_->Image(Id(1), 1);
     ASSERT_TRUE(one);
     EXPECT_EQ(one->jpeg, im.jpeg);
     EXPECT_FALSE(*store_->Image(Id(1), 7));
+    // Empty values are stored as empty, not NULL (an empty vector's data() is null).
+    ASSERT_TRUE(store_->PutImage(Id(1), {2, "audit", "", "", {}}));
+    auto empty = *store_->Image(Id(1), 2);
+    ASSERT_TRUE(empty);
+    EXPECT_TRUE(empty->jpeg.empty());
+    EXPECT_EQ(empty->box_json, "");
     EXPECT_FALSE(store_->PutImage(Id(5), im));  // no such session: the foreign key refuses
     ASSERT_TRUE(store_->Audit({0, 1000, Id(1), "created", "key-1", "127.0.0.1", ""}));
     EXPECT_TRUE(*store_->Delete(Id(1)));
