@@ -4,7 +4,7 @@
 //   <out>/docs/index.html         web/docs.html                        -> GET /docs, /docs/
 //   <out>/docs/swagger-ui.css, swagger-ui-bundle.js, swagger-ui-standalone-preset.js,
 //   favicon-32x32.png             copied from web/node_modules/swagger-ui-dist -> GET /docs/<name>
-//   <out>/test/index.html         web/test.html (the WebSocket challenge demo) -> GET /test, /test/
+//   <out>/test/index.html         web/test.html (the liveness-session demo)    -> GET /test, /test/
 //   <out>/test/liveness-client.js web/liveness-client.js (its client module)  -> GET /test/<name>
 //
 // Usage: node web/build_web.mjs OUT_DIR
@@ -104,7 +104,7 @@ const html = fs.readFileSync(path.join(webDir, 'docs.html'), 'utf8');
 if (/\bhttps?:\/\//i.test(html)) fail('web/docs.html must not reference any http(s):// URL');
 writeAtomic(path.join(docsOut, 'index.html'), html);
 
-// 3. The demo page of WS /ws and its dependency-free client module: no external assets.
+// 3. The demo page (a liveness session) and its dependency-free client module: no external assets.
 const testOut = path.join(outDir, 'test');
 fs.mkdirSync(testOut, { recursive: true });
 for (const [src, dst] of [['test.html', 'index.html'], ['liveness-client.js', 'liveness-client.js']]) {

@@ -1,13 +1,17 @@
 // liveness-client.js: a dependency-free browser client for liveproof's WebSocket head-pose
-// challenge (WS /ws, system A's protocol). Copy this file into your own page; it has no
-// imports and needs no build step.
+// challenge: a liveness session's door (WS /v1/sessions/{id}/ws?token=, docs/sessions.md) or
+// system A's anonymous door (WS /ws). Copy this file into your own page; it has no imports and
+// needs no build step.
 //
 //   import { LivenessCheck } from './liveness-client.js';
+//   // session_id, client_token and ws_url come from your backend, which created the session
+//   // with its API key (POST /v1/sessions); the browser never holds an API key.
 //   const check = new LivenessCheck({
-//       url: 'wss://liveness.example.com/ws',
+//       url: session.ws_url,              // wss://liveness.example.com/v1/sessions/<id>/ws
+//       token: session.client_token,      // sent as ?token=
 //       video: document.querySelector('video'),
 //       onMessage: (m) => console.log(m.type, m.instruction),
-//       onComplete: (m) => console.log('live'),
+//       onComplete: (m) => sendToBackend(m.session_id, m.verdict),
 //       onFailed: (f) => console.log('failed:', f.reason, f.message),
 //   });
 //   await check.start();   // camera, then the socket; frames flow until complete/failed
@@ -18,7 +22,10 @@
 // waiting, challenge, success, no_face or error, and the client sends the next frame
 // 150 ms after each answer (stop-and-wait, as system A's clients do). The session ends with
 // `complete` (live: true) or `failed` (reason: timeout, challenge_timeout, wrong_attempts,
-// spoof_detected, multiple_faces, face_changed, idle_timeout), after which the server closes.
+// spoof_detected, multiple_faces, face_changed, idle_timeout; on a session's door also
+// too_fast, injection_suspected), after which the server closes. On a session's door both
+// also carry `session_id` and `verdict`, the server-signed result (a compact JWS, EdDSA): hand
+// it to your backend, which verifies it (or reads the session) before trusting the outcome.
 //
 // Frames are drawn from the <video> WITHOUT flipping. Mirror the preview for the user with CSS
 // only (`transform: scaleX(-1)` on the <video>). LEFT then means the user's own left, which
@@ -27,10 +34,12 @@
 /**
  * A server message, parsed from JSON. `type` is one of start, waiting, challenge, success,
  * no_face, complete, failed, error. Pose messages carry `state`, `instruction`
- * (CENTER, LEFT, RIGHT, UP, DOWN, BLINK or VERIFIED), `yaw`, `pitch`, `success`, `total`.
+ * (CENTER, LEFT, RIGHT, UP, DOWN, BLINK or VERIFIED), `yaw`, `pitch`, `success`, `total`;
+ * on a session's door, `complete` and `failed` also carry `session_id` and `verdict`.
  * @typedef {{type: string, state?: string, instruction?: string, yaw?: number, pitch?: number,
  *            success?: number, total?: number, live?: boolean, reason?: string,
- *            message?: string, wrong_direction?: (string|null)}} LivenessMessage
+ *            message?: string, wrong_direction?: (string|null), session_id?: string,
+ *            verdict?: string}} LivenessMessage
  */
 
 /**
@@ -61,11 +70,15 @@ const TERMINAL = new Set(['complete', 'failed']);
 export class LivenessCheck {
     /**
      * @param {object} options
-     * @param {string} options.url WebSocket URL of the challenge, e.g. `wss://host/ws`.
+     * @param {string} options.url WebSocket URL of the challenge: a session's `ws_url`
+     *     (`wss://host/v1/sessions/<id>/ws`) or the anonymous `wss://host/ws`.
      * @param {HTMLVideoElement} options.video Element that shows the camera (mirror it with CSS).
      * @param {HTMLCanvasElement} [options.canvas] Canvas used to encode frames (one is created
      *     off-screen if omitted).
-     * @param {string} [options.apiKey] Sent as `?api_key=` (browsers cannot set WebSocket headers).
+     * @param {string} [options.token] A session's `client_token`, sent as `?token=` (browsers
+     *     cannot set WebSocket headers).
+     * @param {string} [options.apiKey] For the anonymous `/ws` only: sent as `?api_key=`. Never
+     *     put an API key in a page that strangers load; use a session and its token instead.
      * @param {boolean} [options.mirrored=false] Adds `?mirrored=1`: set it ONLY if your camera
      *     delivers mirrored pixels (this client never flips frames itself).
      * @param {(m: LivenessMessage) => void} [options.onMessage] Every server message, in order.
@@ -80,7 +93,7 @@ export class LivenessCheck {
      * @param {number} [options.replyTimeoutMs=4000] Send another frame if no answer came in this
      *     long (the server keeps only the latest frame, so this never piles up).
      */
-    constructor({url, video, canvas, apiKey, mirrored = false, onMessage, onStatus, onComplete,
+    constructor({url, video, canvas, token, apiKey, mirrored = false, onMessage, onStatus, onComplete,
                  onFailed, jpegQuality = 0.6, width = 640, height = 480, frameDelayMs = 150,
                  replyTimeoutMs = 4000} = {}) {
         if (!url) throw new TypeError('LivenessCheck: url is required');
@@ -88,6 +101,7 @@ export class LivenessCheck {
         this.url = url;
         this.video = video;
         this.canvas = canvas || document.createElement('canvas');
+        this.token = token || '';
         this.apiKey = apiKey || '';
         this.mirrored = Boolean(mirrored);
         this.jpegQuality = jpegQuality;
@@ -172,11 +186,12 @@ export class LivenessCheck {
         if (wasRunning) this._status(Status.STOPPED);
     }
 
-    /** @returns {string} the WebSocket URL with api_key and mirrored added. */
+    /** @returns {string} the WebSocket URL with token, api_key and mirrored added. */
     socketUrl() {
         const u = new URL(this.url, typeof location !== 'undefined' ? location.href : undefined);
         if (u.protocol === 'http:') u.protocol = 'ws:';
         if (u.protocol === 'https:') u.protocol = 'wss:';
+        if (this.token) u.searchParams.set('token', this.token);
         if (this.apiKey) u.searchParams.set('api_key', this.apiKey);
         if (this.mirrored) u.searchParams.set('mirrored', '1');
         return u.toString();
@@ -223,7 +238,8 @@ export class LivenessCheck {
                        message: `The connection closed before a result (code ${event.code}).`}
                     : {reason: 'connection_failed', server: false, detail: event.code,
                        message: `Could not connect to ${this.url} (server down, wrong URL, ` +
-                                'refused API key or origin, or too many sessions).'};
+                                'refused token, API key or origin, a used or expired session, ' +
+                                'or too many sessions).'};
                 if (!opened) {
                     this._settle = null;
                     reject(failure);
