@@ -1,6 +1,7 @@
 // Shared helpers of the bench subcommands.
 #include "bench_common.hpp"
 
+#include <cmath>
 #include <iostream>
 
 #include "cli_common.hpp"
@@ -68,6 +69,42 @@ std::vector<std::string> LatencyRow(const std::string& name, const load::Latency
     return {
         name,           std::to_string(s.count), Fixed(s.p50_ms), Fixed(s.p95_ms), Fixed(s.p99_ms),
         Fixed(s.max_ms)};
+}
+
+namespace {
+
+std::map<std::string, std::uint64_t> StatusCounts(const load::HttpLoadResult& r) {
+    std::map<std::string, std::uint64_t> status;
+    for (const auto& [code, n] : r.status) status[std::to_string(code)] = n;
+    return status;
+}
+
+double PerSecond(std::uint64_t n, double window_s) {
+    return window_s > 0 ? static_cast<double>(n) / window_s : 0.0;
+}
+
+}  // namespace
+
+json HttpRunJson(const load::HttpLoadResult& r, double window_s, const std::string& ok_key) {
+    return {{"requests", r.requests},
+            {"requests_per_s", std::round(PerSecond(r.requests, window_s) * 100.0) / 100.0},
+            {"status", StatusCounts(r)},
+            {"errors", r.errors},
+            {"errors_total", Total(r.errors)},
+            {"in_flight_at_end", r.in_flight_at_end},
+            {"reconnects", r.reconnects},
+            {"latency_ms", LatencyJson(r.latency)},
+            {ok_key, LatencyJson(r.latency_ok)}};
+}
+
+std::vector<std::pair<std::string, std::string>> HttpRunMeasures(const load::HttpLoadResult& r,
+                                                                 double window_s) {
+    return {{"requests (answers)", std::to_string(r.requests)},
+            {"requests/s", Fixed(PerSecond(r.requests, window_s))},
+            {"by status", Counts(StatusCounts(r))},
+            {"errors", Counts(r.errors)},
+            {"in flight at the end", std::to_string(r.in_flight_at_end)},
+            {"reconnects", std::to_string(r.reconnects)}};
 }
 
 json ServerJson(const std::optional<std::map<std::string, double>>& server) {

@@ -1,4 +1,5 @@
-// Shared by `liveproof bench http` and `bench ws`: caps, refusals, URL checks, tables, JSON.
+// Shared by `liveproof bench http`, `bench ws` and `bench sessions`: caps, refusals, URL checks,
+// tables, JSON.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -11,6 +12,7 @@
 #include <ostream>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "loadgen/load_client.hpp"
@@ -87,6 +89,17 @@ std::uint64_t Total(const Map& m) {
     return n;
 }
 
+/// @brief The answers of one keep-alive HTTP run or phase, for --json: requests, requests_per_s
+/// (over
+/// @p window_s), status, errors, errors_total, in_flight_at_end, reconnects, latency_ms, and the
+/// success answers' latency under @p ok_key.
+json HttpRunJson(const load::HttpLoadResult& r, double window_s, const std::string& ok_key);
+
+/// @brief The same for the tables, as (measure, value): answers, answers/s, by status, errors, cut,
+/// reconnects.
+std::vector<std::pair<std::string, std::string>> HttpRunMeasures(const load::HttpLoadResult& r,
+                                                                 double window_s);
+
 json ServerJson(const std::optional<std::map<std::string, double>>& server);
 
 void PrintServer(const std::optional<std::map<std::string, double>>& server);
@@ -98,5 +111,7 @@ void AddCommonLoadFlags(CLI::App& cmd, std::string& url, std::string& api_key, b
 void RegisterHttp(CLI::App& bench);
 /// @brief Adds the subcommand registration of `bench ws` to `bench`.
 void RegisterWs(CLI::App& bench);
+/// @brief Adds the subcommand registration of `bench sessions` to `bench`.
+void RegisterSessions(CLI::App& bench);
 
 }  // namespace liveproof::cli::bench

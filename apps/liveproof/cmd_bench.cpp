@@ -1,5 +1,5 @@
-// `liveproof bench http|ws`: bounded load generators against a running server, loopback only
-// unless told otherwise. Every request and message is prepared once before the clock starts.
+// `liveproof bench http|ws|sessions`: bounded load generators against a running server, loopback
+// only unless told otherwise. Every request and message is prepared once before the clock starts.
 #include "bench_common.hpp"
 #include "commands.hpp"
 
@@ -11,6 +11,7 @@ void RegisterBench(CLI::App& root) {
     bench->require_subcommand(1);
     bench::RegisterHttp(*bench);
     bench::RegisterWs(*bench);
+    bench::RegisterSessions(*bench);
 }
 
 }  // namespace liveproof::cli

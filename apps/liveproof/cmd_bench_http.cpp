@@ -133,12 +133,10 @@ int RunBenchHttp(const HttpFlags& f) {
     std::cerr << "bench http: " << f.connections << " connection(s) for " << f.duration
               << " s, POST " << f.url << " (" << f.body << ", " << files.size() << " image(s))\n";
     const load::HttpLoadResult r = load::RunHttpLoad(o);
-    const double rps = static_cast<double>(r.requests) / f.duration;
 
     if (f.json) {
-        json status = json::object();
-        for (const auto& [code, n] : r.status) status[std::to_string(code)] = n;
-        json j = {{"mode", "http"},
+        json j = HttpRunJson(r, f.duration, "latency_200_ms");
+        j.update({{"mode", "http"},
                   {"url", f.url},
                   {"addresses", o.target.addresses},
                   {"connections", f.connections},
@@ -147,16 +145,7 @@ int RunBenchHttp(const HttpFlags& f) {
                   {"body", f.body},
                   {"field", f.field},
                   {"images", images},
-                  {"requests", r.requests},
-                  {"requests_per_s", std::round(rps * 100.0) / 100.0},
-                  {"status", status},
-                  {"errors", r.errors},
-                  {"errors_total", Total(r.errors)},
-                  {"in_flight_at_end", r.in_flight_at_end},
-                  {"reconnects", r.reconnects},
-                  {"latency_ms", LatencyJson(r.latency)},
-                  {"latency_200_ms", LatencyJson(r.latency_ok)},
-                  {"server_metrics", ServerJson(r.server)}};
+                  {"server_metrics", ServerJson(r.server)}});
         std::cout << j.dump(2) << "\n";
     } else {
         std::cout << "liveproof bench http: POST " << f.url << ", " << f.connections
@@ -164,14 +153,7 @@ int RunBenchHttp(const HttpFlags& f) {
                   << files.size() << " image(s), mean "
                   << KiB(static_cast<double>(prepared) / static_cast<double>(files.size())) << "\n";
         Table t({"measure", "value"});
-        t.Add({"requests (answers)", std::to_string(r.requests)});
-        t.Add({"requests/s", Fixed(rps)});
-        std::map<std::string, std::uint64_t> status;
-        for (const auto& [code, n] : r.status) status[std::to_string(code)] = n;
-        t.Add({"by status", Counts(status)});
-        t.Add({"errors", Counts(r.errors)});
-        t.Add({"in flight at the end", std::to_string(r.in_flight_at_end)});
-        t.Add({"reconnects", std::to_string(r.reconnects)});
+        for (auto& [measure, value] : HttpRunMeasures(r, f.duration)) t.Add({measure, value});
         t.Print(std::cout);
         std::cout << "\n";
         Table lat({"answers", "count", "p50 ms", "p95 ms", "p99 ms", "max ms"});

@@ -13,7 +13,7 @@ void RegisterBlink(CLI::App& root);
 void RegisterServe(CLI::App& root);
 /// @brief Adds `eval`.
 void RegisterEval(CLI::App& root);
-/// @brief Adds `bench` (`bench http`, `bench ws`).
+/// @brief Adds `bench` (`bench http`, `bench ws`, `bench sessions`).
 void RegisterBench(CLI::App& root);
 /// @brief Adds `keygen`.
 void RegisterKeygen(CLI::App& root);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `liveproof bench http|ws` against a real `liveproof serve` on loopback (with an API key): JSON
-# counts and latencies, the caps and the loopback-only rule (exit 2), and an unreachable port
-# (a clear error, non-zero, at once). Usage: bench_test.sh BIN SHARED_DIR MODEL_DIR
+# `liveproof bench http|ws|sessions` against a real `liveproof serve` on loopback (with an API
+# key): JSON counts and latencies, the caps and the loopback-only rule (exit 2), and an
+# unreachable port (a clear error, non-zero, at once). Usage: bench_test.sh BIN SHARED_DIR MODEL_DIR
 set -euo pipefail
 bin=$1; shared=$2; models=$3
 image=$shared/data/antispoof/video_frames/apfol_real2_f000.jpg  # a live webcam frame (labels.csv)
@@ -44,6 +44,12 @@ expect_refused "either --video FILE or --image" ws --video "$video" --image "$im
 expect_refused "at least one --image" http
 expect_refused "TLS is not supported" http --url https://127.0.0.1/liveness --image "$image"
 expect_refused "not a readable file" http --image "$tmp/missing.jpg"
+expect_refused "refusing non-loopback host 192.0.2.1" \
+    sessions --url http://192.0.2.1:8001 --duration 1
+expect_refused "--connections must be in 1..256" sessions --connections 257
+expect_refused "--duration must be in 1..600" sessions --duration 0.5
+expect_refused "--mode must be active, passive or blink" sessions --mode selfie
+expect_refused "no query" sessions --url "http://127.0.0.1:8001/?x=1"
 echo "bench refusals: ok"
 
 # -- an unreachable loopback port: a clear error, non-zero, quickly ------------------------
@@ -56,14 +62,19 @@ rc_http=$?
 "$bin" bench ws --url "ws://localhost:$port/ws" --video "$video" --duration 5 \
     >/dev/null 2>"$tmp/err_ws"
 rc_ws=$?
+"$bin" bench sessions --url "http://127.0.0.1:$port" --duration 5 >/dev/null 2>"$tmp/err_s"
+rc_s=$?
 set -e
 took=$(elapsed "$t0" "$(now)")
-[ $rc_http -ne 0 ] && [ $rc_ws -ne 0 ] || fail "unreachable: exits $rc_http, $rc_ws"
+[ $rc_http -ne 0 ] && [ $rc_ws -ne 0 ] && [ $rc_s -ne 0 ] ||
+    fail "unreachable: exits $rc_http, $rc_ws, $rc_s"
+grep -q "cannot connect to 127.0.0.1:$port" "$tmp/err_s" ||
+    fail "unreachable sessions: $(cat "$tmp/err_s")"
 grep -q "cannot connect to 127.0.0.1:$port" "$tmp/err" || fail "unreachable http: $(cat "$tmp/err")"
 grep -q "cannot connect to localhost:$port" "$tmp/err_ws" || fail "unreachable ws: $(cat "$tmp/err_ws")"
-python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) < 4 else 1)" "$took" ||
+python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) < 6 else 1)" "$took" ||
     fail "unreachable server took ${took} s to report"
-echo "bench unreachable: ok (${took} s for both)"
+echo "bench unreachable: ok (${took} s for all three)"
 
 # -- a real server --------------------------------------------------------------------------
 for v in $(compgen -e | grep '^LIVEPROOF_' || true); do unset "$v"; done
@@ -168,5 +179,47 @@ PY
 grep -q 'frames sent' "$tmp/ws.txt" && grep -q "frame's own reply" "$tmp/ws.txt" ||
     fail "bench ws text output: $(cat "$tmp/ws.txt")"
 echo "cli bench ws (stop-and-wait, text): ok"
+
+# Sessions: create for 2 s, read the created ones for 2 s, then delete them (2 s at most).
+"$bin" bench sessions --url "http://127.0.0.1:$port" --duration 2 --connections 2 --delete \
+    --api-key "$key" --json >"$tmp/sessions.json" 2>"$tmp/sessions.err" ||
+    fail "bench sessions: $(cat "$tmp/sessions.err")"
+python3 - "$tmp/sessions.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["mode"] == "sessions" and j["connections"] == 2 and j["delete"] is True, j
+assert j["sessions_created"] > 0 and j["sessions_kept"] == j["sessions_created"], j
+phases = j["phases"]
+for name, ok in (("create", "201"), ("read", "200"), ("delete", "204")):
+    p = phases[name]
+    assert p["requests"] > 0 and p["requests_per_s"] > 0, (name, p)
+    assert set(p["status"]) == {ok} and p["errors"] == {}, (name, p["status"], p["errors"])
+    lat = p["latency_ok_ms"]
+    assert lat["count"] == p["status"][ok] and 0 < lat["p50"] <= lat["p95"] <= lat["p99"], lat
+    assert p["server_mean_ms"] is not None and p["server_mean_ms"] > 0, (name, p)
+assert phases["create"]["status"]["201"] == j["sessions_created"], j
+assert 1.9 <= phases["create"]["elapsed_s"] < 3 and 1.9 <= phases["read"]["elapsed_s"] < 3, j
+# each created session is deleted once at most: the phase ends early when all are gone
+assert phases["delete"]["status"]["204"] <= j["sessions_created"], phases["delete"]
+m = j["server_metrics"]
+assert m['liveproof_sessions_total{event="created"}'] >= j["sessions_created"], m
+print(f"cli bench sessions --json: ok ({j['sessions_created']} created at "
+      f"{phases['create']['requests_per_s']}/s, {phases['read']['requests']} reads, "
+      f"{phases['delete']['requests']} deleted)")
+PY
+
+# Text output; without the key nothing is created: exit 1, and why.
+"$bin" bench sessions --url "http://127.0.0.1:$port" --duration 1 --connections 1 \
+    --api-key "$key" >"$tmp/sessions.txt" 2>/dev/null || fail "bench sessions text"
+grep -q 'create (POST /v1/sessions)' "$tmp/sessions.txt" &&
+    grep -q 'requests/s' "$tmp/sessions.txt" ||
+    fail "bench sessions text output: $(cat "$tmp/sessions.txt")"
+set +e
+"$bin" bench sessions --url "http://127.0.0.1:$port" --duration 1 >/dev/null 2>"$tmp/sessions.err"
+rc=$?
+set -e
+[ $rc -eq 1 ] && grep -q 'no session was created (answers by status: 401' "$tmp/sessions.err" ||
+    fail "bench sessions without key: exit $rc, $(cat "$tmp/sessions.err")"
+echo "cli bench sessions (text, no key): ok"
 
 kill -0 "$pid" 2>/dev/null || fail "the server died: $(tail -20 "$tmp/server.log")"

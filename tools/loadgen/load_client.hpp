@@ -1,5 +1,5 @@
-// Load generators against a running liveproof server (`liveproof bench http|ws`): plain options
-// in, plain results out. The sockets (Boost.Beast) stay in load_*.cpp.
+// Load generators against a running liveproof server (`liveproof bench http|ws|sessions`): plain
+// options in, plain results out. The sockets (Boost.Beast) stay in load_*.cpp.
 #pragma once
 
 #include <cstdint>
@@ -60,7 +60,7 @@ struct HttpLoadOptions {
     double request_timeout_s = 10;      ///< per request, write to full answer
 };
 
-/// @brief What `bench http` measured.
+/// @brief What `bench http` measured (and each phase of `bench sessions`).
 struct HttpLoadResult {
     double elapsed_s = 0;                         ///< the measured window
     std::uint64_t requests = 0;                   ///< answers received (any status)
@@ -70,7 +70,7 @@ struct HttpLoadResult {
     std::uint64_t in_flight_at_end = 0;           ///< cut by the end of the run (not an error)
     std::uint64_t reconnects = 0;                 ///< connections opened after the first ones
     LatencySummary latency;                       ///< every answer, write start to last byte
-    LatencySummary latency_ok;                    ///< 200 answers only
+    LatencySummary latency_ok;  ///< success answers only: 200 (a session's: 201, 200, 204)
     std::optional<std::map<std::string, double>> server;  ///< /metrics deltas, if readable
 };
 
@@ -78,6 +78,34 @@ struct HttpLoadResult {
 /// the generator takes as little CPU from the server as possible) and returns within about
 /// duration_s + 1 s plus two /metrics reads.
 HttpLoadResult RunHttpLoad(const HttpLoadOptions& options);
+
+/// @brief What `bench sessions` runs: three phases one after the other, each timed alone.
+struct SessionLoadOptions {
+    LoadTarget target;  ///< the server; its URL's path (without a trailing /) prefixes /v1/...
+    std::string create_body;       ///< the JSON body of every POST /v1/sessions
+    int connections = 1;           ///< keep-alive connections per phase, each one request at a time
+    double duration_s = 10;        ///< per phase: creating, then reading the created sessions
+    bool remove = false;           ///< then delete each created session once (at most duration_s)
+    std::string api_key;           ///< sent as X-API-KEY when not empty
+    double connect_timeout_s = 3;  ///< per connect
+    double request_timeout_s = 10;  ///< per request, write to full answer
+};
+
+/// @brief What `bench sessions` measured. The phases' own `server` fields stay empty; the
+/// /metrics change over the three phases is in `server`.
+struct SessionLoadResult {
+    HttpLoadResult create;                 ///< POST /v1/sessions (success: 201)
+    HttpLoadResult read;                   ///< GET /v1/sessions/{id} of created ids (success: 200)
+    std::optional<HttpLoadResult> remove;  ///< DELETE /v1/sessions/{id} (success: 204)
+    std::uint64_t ids_created = 0;         ///< 201 answers whose session_id was read
+    std::uint64_t ids_kept = 0;            ///< of those, the ones read and deleted (a bounded list)
+    std::optional<std::map<std::string, double>> server;  ///< /metrics deltas, if readable
+};
+
+/// @brief Runs the session flow on the calling thread (one I/O thread for every connection):
+/// create for duration_s, read the created sessions in turn for duration_s, then, if asked,
+/// delete them; returns within about 3 x duration_s + 1 s plus two /metrics reads.
+SessionLoadResult RunSessionLoad(const SessionLoadOptions& options);
 
 /// @brief What `bench ws` runs.
 struct WsLoadOptions {

@@ -1,5 +1,6 @@
-// `bench http`: keep-alive connections that each send the next prepared request as soon as the
-// previous answer is in (as wrk does), all on one I/O thread.
+// Keep-alive HTTP load (`bench http`, and each phase of `bench sessions`): connections that each
+// send the next prepared request as soon as the previous answer is in (as wrk does), all on one
+// I/O thread.
 #include <array>
 #include <boost/beast/http.hpp>
 #include <memory>
@@ -8,6 +9,7 @@
 
 #include "loadgen/load_client.hpp"
 #include "loadgen/load_net.hpp"
+#include "loadgen/load_phase.hpp"
 
 namespace liveproof::loadgen {
 
@@ -17,6 +19,7 @@ namespace beast = detail::beast;
 namespace net = detail::net;
 namespace http = beast::http;
 using detail::Clock;
+using detail::HttpPhase;
 using detail::Seconds;
 using detail::SecondsBetween;
 using detail::tcp;
@@ -28,47 +31,45 @@ constexpr std::array<std::string_view, 2> kServerCounters = {"liveproof_http_req
                                                              "liveproof_rejections_total"};
 
 // Everything the connections share; touched only from the one I/O thread.
-struct HttpRun {
-    explicit HttpRun(const HttpLoadOptions& o)
-        : options(o), endpoints(detail::Endpoints(o.target)) {}
+struct PhaseRun {
+    explicit PhaseRun(const HttpPhase& p)
+        : phase(p), stop(ioc), endpoints(detail::Endpoints(*p.target)) {}
 
-    void Error(std::string_view phase, const beast::error_code& ec) {
-        ++result.errors[std::string(phase) + "/" + detail::ErrorKind(ec)];
+    void Error(std::string_view where, const beast::error_code& ec) {
+        ++result.errors[std::string(where) + "/" + detail::ErrorKind(ec)];
     }
 
-    const HttpLoadOptions& options;
+    // One cursor for every connection, so that an each-once phase sends each request once.
+    const std::string* Next() {
+        if (phase.each_once && cursor >= phase.requests.size()) return nullptr;
+        return &phase.requests[cursor++ % phase.requests.size()];
+    }
+
+    // A connection has nothing left to send; the phase ends with the last one.
+    void Idle() {
+        if (--active == 0) stop.cancel();
+    }
+
+    const HttpPhase& phase;
     net::io_context ioc;
+    net::steady_timer stop;
     std::vector<tcp::endpoint> endpoints;
-    std::vector<std::string> requests;  // whole requests, head and body, built once
+    std::size_t cursor = 0;
+    int active = 0;
     bool stopped = false;
     HttpLoadResult result;
     LatencyHistogram all;
     LatencyHistogram ok;
 };
 
-std::string BuildRequest(const HttpLoadOptions& o, const HttpPayload& p) {
-    std::string r;
-    r.reserve(p.body.size() + 512);
-    r += "POST " + o.target.url.target + " HTTP/1.1\r\n";
-    r += "Host: " + o.target.url.host_header + "\r\n";
-    r += "User-Agent: liveproof-bench\r\n";
-    r += "Content-Type: " + p.content_type + "\r\n";
-    r += "Content-Length: " + std::to_string(p.body.size()) + "\r\n";
-    if (!o.api_key.empty()) r += "X-API-KEY: " + o.api_key + "\r\n";
-    r += "\r\n";
-    r += p.body;
-    return r;
-}
-
 // One keep-alive connection: connect, then write a request, read its answer, repeat; any
 // failure is counted and the connection is opened again.
 class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   public:
-    HttpConnection(HttpRun& run, std::size_t first_request)
-        : run_(run), stream_(run.ioc), retry_(run.ioc), next_(first_request) {}
+    explicit HttpConnection(PhaseRun& run) : run_(run), stream_(run.ioc), retry_(run.ioc) {}
 
     void Connect() {
-        stream_.expires_after(Seconds(run_.options.connect_timeout_s));
+        stream_.expires_after(Seconds(run_.phase.connect_timeout_s));
         stream_.async_connect(run_.endpoints, [self = shared_from_this()](beast::error_code ec,
                                                                           const tcp::endpoint&) {
             self->OnConnect(ec);
@@ -101,14 +102,18 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     }
 
     void Send() {
-        const std::string& request = run_.requests[next_++ % run_.requests.size()];
+        const std::string* request = run_.Next();
+        if (request == nullptr) {
+            Close();
+            return run_.Idle();
+        }
         parser_.emplace();
         parser_->body_limit(kMaxAnswerBytes);
         busy_ = true;
         sent_at_ = Clock::now();
-        stream_.expires_after(Seconds(run_.options.request_timeout_s));
+        stream_.expires_after(Seconds(run_.phase.request_timeout_s));
         net::async_write(
-            stream_, net::buffer(request),
+            stream_, net::buffer(*request),
             [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnWrite(ec); });
     }
 
@@ -131,7 +136,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
         ++run_.result.requests;
         ++run_.result.status[status];
         run_.all.Record(latency);
-        if (status == 200) run_.ok.Record(latency);
+        if (status == run_.phase.ok_status) run_.ok.Record(latency);
+        if (run_.phase.on_answer) run_.phase.on_answer(status, answer.body());
         if (answer.keep_alive()) return Send();
         Reopen();
     }
@@ -155,32 +161,50 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
         buffer_.clear();
     }
 
-    HttpRun& run_;
+    PhaseRun& run_;
     beast::tcp_stream stream_;
     net::steady_timer retry_;
     beast::flat_buffer buffer_;
     std::optional<http::response_parser<http::string_body>> parser_;
-    std::size_t next_;
     bool busy_ = false;
     Clock::time_point sent_at_;
 };
 
 }  // namespace
 
-HttpLoadResult RunHttpLoad(const HttpLoadOptions& options) {
-    HttpRun run(options);
-    for (const auto& p : options.payloads) run.requests.push_back(BuildRequest(options, p));
-    const auto before = detail::ScrapeMetrics(options.target, options.api_key, kServerCounters);
+namespace detail {
 
-    std::vector<std::shared_ptr<HttpConnection>> connections;
-    for (int i = 0; i < options.connections; ++i) {
-        connections.push_back(std::make_shared<HttpConnection>(run, static_cast<std::size_t>(i)));
+std::string RequestText(const LoadUrl& url, std::string_view method, std::string_view target,
+                        const std::string& api_key, std::string_view content_type,
+                        std::string_view body) {
+    std::string r;
+    r.reserve(body.size() + 512);
+    r.append(method).append(" ").append(target).append(" HTTP/1.1\r\n");
+    r += "Host: " + url.host_header + "\r\n";
+    r += "User-Agent: liveproof-bench\r\n";
+    if (!content_type.empty()) {
+        r.append("Content-Type: ").append(content_type).append("\r\n");
+        r += "Content-Length: " + std::to_string(body.size()) + "\r\n";
     }
+    if (!api_key.empty()) r += "X-API-KEY: " + api_key + "\r\n";
+    r += "\r\n";
+    r.append(body);
+    return r;
+}
+
+HttpLoadResult RunHttpPhase(const HttpPhase& phase) {
+    PhaseRun run(phase);
+    if (phase.requests.empty()) return {};
+    std::vector<std::shared_ptr<HttpConnection>> connections;
+    for (int i = 0; i < phase.connections; ++i) {
+        connections.push_back(std::make_shared<HttpConnection>(run));
+    }
+    run.active = phase.connections;
     const auto start = Clock::now();
     for (auto& c : connections) c->Connect();
-    net::steady_timer stop(run.ioc);
-    stop.expires_at(start + Seconds(options.duration_s));
-    stop.async_wait([&](beast::error_code) {
+    run.stop.expires_at(start + Seconds(phase.duration_s));
+    // Fires at the end of the clock, or at once (cancelled) when an each-once phase is done.
+    run.stop.async_wait([&](beast::error_code) {
         run.stopped = true;
         for (auto& c : connections) c->Stop();
     });
@@ -188,10 +212,28 @@ HttpLoadResult RunHttpLoad(const HttpLoadOptions& options) {
     run.result.elapsed_s = SecondsBetween(start, Clock::now());
     run.result.latency = run.all.Summary();
     run.result.latency_ok = run.ok.Summary();
-
-    run.result.server = detail::ServerDeltasSince(before, options.target, options.api_key,
-                                                  kServerCounters, kSettleS);
     return std::move(run.result);
+}
+
+}  // namespace detail
+
+HttpLoadResult RunHttpLoad(const HttpLoadOptions& options) {
+    HttpPhase phase;
+    phase.target = &options.target;
+    for (const auto& p : options.payloads) {
+        phase.requests.push_back(detail::RequestText(options.target.url, "POST",
+                                                     options.target.url.target, options.api_key,
+                                                     p.content_type, p.body));
+    }
+    phase.connections = options.connections;
+    phase.duration_s = options.duration_s;
+    phase.connect_timeout_s = options.connect_timeout_s;
+    phase.request_timeout_s = options.request_timeout_s;
+    const auto before = detail::ScrapeMetrics(options.target, options.api_key, kServerCounters);
+    HttpLoadResult result = detail::RunHttpPhase(phase);
+    result.server = detail::ServerDeltasSince(before, options.target, options.api_key,
+                                              kServerCounters, kSettleS);
+    return result;
 }
 
 }  // namespace liveproof::loadgen
