@@ -14,6 +14,7 @@
 #include "server/metrics_registry.hpp"
 #include "server/router.hpp"
 #include "server/server_config.hpp"
+#include "server/server_metrics.hpp"
 #include "server/session_service.hpp"
 #include "server/worker_pool.hpp"
 
@@ -37,41 +38,6 @@ struct ServeFlags {
     std::vector<std::string> settings;
     bool print_config = false;
 };
-
-void DescribeMetrics(server::MetricsRegistry& m) {
-    using server::MetricType;
-    m.Describe("liveproof_http_requests_total", MetricType::Counter,
-               "HTTP requests by route and status");
-    m.Describe("liveproof_http_request_duration_seconds", MetricType::Histogram,
-               "HTTP request latency by route");
-    m.Describe("liveproof_stage_duration_seconds", MetricType::Histogram, "Engine stage latency");
-    m.Describe("liveproof_inference_queue_depth", MetricType::Gauge,
-               "Inference jobs waiting or running");
-    m.Describe("liveproof_rejections_total", MetricType::Counter,
-               "Requests refused by admission or size limits");
-    m.Describe("liveproof_internal_errors_total", MetricType::Counter,
-               "Unexpected exceptions caught by a last-resort guard (answered 500 or closed 1011), "
-               "by where");
-    m.Describe("liveproof_time_budget_exceeded_total", MetricType::Counter,
-               "Decodes and analyses abandoned at analysis_budget_seconds, by kind");
-    m.Describe("liveproof_auth_failures_total", MetricType::Counter,
-               "Requests refused for a missing or wrong API key");
-    m.Describe("liveproof_uptime_seconds", MetricType::Gauge, "Seconds since the server started");
-    m.Describe(
-        "liveproof_ws_sessions_total", MetricType::Counter,
-        "WebSocket challenge sessions by event (started, completed, failed by reason, refused, "
-        "abandoned)");
-    m.Describe("liveproof_ws_frames_total", MetricType::Counter,
-               "WebSocket frames by outcome (processed, dropped by latest-frame-wins)");
-    m.Describe("liveproof_ws_frame_seconds", MetricType::Histogram,
-               "Per-frame analysis latency on /ws");
-    m.Describe("liveproof_sessions_total", MetricType::Counter,
-               "Liveness sessions by event (created, started, succeeded, failed, expired, "
-               "locked_out)");
-    m.Describe("liveproof_poll_sessions_total", MetricType::Counter,
-               "System A polling sessions (POST /start, /frame) by event (started, completed, "
-               "failed by reason, refused at the session cap)");
-}
 
 int Serve(const ServeFlags& flags) {
     server::ServerContext ctx;
@@ -113,7 +79,7 @@ int Serve(const ServeFlags& flags) {
     if (!engine) return fail("cannot start the engine: " + engine.error().detail);
 
     server::MetricsRegistry metrics;
-    DescribeMetrics(metrics);
+    server::DescribeServerMetrics(metrics);
     server::WorkerPool workers(cfg.engine.workers, static_cast<std::size_t>(cfg.queue_capacity));
     licence::LicenceState licence_state(cfg.licence_public_key, cfg.licence_file);
     ctx.engine = engine->get();

@@ -15,6 +15,7 @@
 #include "common/json_text.hpp"
 #include "media/base64.hpp"
 #include "server/api/routes.hpp"
+#include "server/server_metrics.hpp"
 
 namespace liveproof::fuzz {
 
@@ -24,24 +25,6 @@ namespace fs = std::filesystem;
 
 // A served file never holds this; the file outside the web root does.
 constexpr std::string_view kOutsideMarker = "LIVEPROOF-FUZZ-OUTSIDE-WEB-ROOT";
-
-// As `liveproof serve` declares them (apps/liveproof/cmd_serve.cpp), so that no sample is
-// dropped as undeclared and /metrics renders what a real server would.
-void DescribeMetrics(server::MetricsRegistry& m) {
-    using server::MetricType;
-    m.Describe("liveproof_http_requests_total", MetricType::Counter, "requests");
-    m.Describe("liveproof_http_request_duration_seconds", MetricType::Histogram, "latency");
-    m.Describe("liveproof_stage_duration_seconds", MetricType::Histogram, "stages");
-    m.Describe("liveproof_inference_queue_depth", MetricType::Gauge, "queue");
-    m.Describe("liveproof_rejections_total", MetricType::Counter, "rejections");
-    m.Describe("liveproof_auth_failures_total", MetricType::Counter, "auth failures");
-    m.Describe("liveproof_uptime_seconds", MetricType::Gauge, "uptime");
-    m.Describe("liveproof_ws_sessions_total", MetricType::Counter, "ws sessions");
-    m.Describe("liveproof_ws_frames_total", MetricType::Counter, "ws frames");
-    m.Describe("liveproof_ws_frame_seconds", MetricType::Histogram, "ws frame latency");
-    m.Describe("liveproof_sessions_total", MetricType::Counter, "sessions");
-    m.Describe("liveproof_poll_sessions_total", MetricType::Counter, "poll sessions");
-}
 
 void WriteFile(const fs::path& p, std::string_view text) {
     fs::create_directories(p.parent_path());
@@ -183,7 +166,7 @@ ServerHarness::ServerHarness(Mode mode) {
         c.cors_origins = {"*"};
     }
     if (auto r = c.Finalize(); !r) Fail("harness config", r.error().detail);
-    DescribeMetrics(metrics);
+    server::DescribeServerMetrics(metrics);
     licence = std::make_unique<licence::LicenceState>(c.licence_public_key, "");
     ctx.workers = &workers;
     ctx.metrics = &metrics;
