@@ -78,9 +78,11 @@ HeaderDecision DecideOnHeader(const RequestParser& parser, const Router& router,
     }
     // A request without a valid key is refused before its body is read (and the connection
     // closed), so that unauthenticated clients cannot make the server buffer uploads.
-    if (!beast::websocket::is_upgrade(req) &&
-        !router.AuthorisedEarly(method, probe.path, std::string(req["X-API-KEY"]),
-                                std::string(req[http::field::authorization]))) {
+    if (const auto key = req["X-API-KEY"]; !key.empty())
+        probe.headers["x-api-key"] = std::string(key);
+    if (const auto auth = req[http::field::authorization]; !auth.empty())
+        probe.headers["authorization"] = std::string(auth);
+    if (!beast::websocket::is_upgrade(req) && !router.AuthorisedEarly(method, probe)) {
         ctx.metrics->Inc("liveproof_auth_failures_total", {{"route", "early"}});
         HttpResponse r = HttpResponse::Json(401, {{"detail", "Invalid or missing API key."}});
         r.headers.emplace_back("WWW-Authenticate", "Bearer");

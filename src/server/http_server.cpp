@@ -485,9 +485,7 @@ class Session : public std::enable_shared_from_this<Session> {
         if (sessions == nullptr) return std::optional<SessionRun>();
         if (IsSessionWsPath(req.path)) {
             const std::string id = req.path.substr(13, 32);
-            std::string token = req.Query("token").value_or("");
-            if (token.empty()) token = PresentedKey(req);
-            auto begun = sessions->BeginRun(id, token, "active", req.remote);
+            auto begun = sessions->BeginRun(id, ClientToken(req), "active", req.remote);
             if (auto* refusal = std::get_if<HttpResponse>(&begun)) {
                 server_.ctx.metrics->Inc("liveproof_ws_sessions_total",
                                          {{"event", "refused"}, {"reason", "session"}});

@@ -26,6 +26,10 @@ struct HttpRequest {
     /// The id of the API key that authorised this request (set by the router on routes that
     /// need a key; "" when authentication is off or the route is public).
     std::string key_id;
+    /// Set by the router on a route that takes a client token instead of a key
+    /// (Route::client_token_instead) when keys are configured and none matched: only a run of a
+    /// session whose token this request presents may proceed.
+    bool client_token_only = false;
 
     /// @brief A header value or an empty string.
     [[nodiscard]] std::string_view Header(const std::string& lower_name) const {

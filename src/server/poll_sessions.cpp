@@ -38,14 +38,23 @@ void PollSessions::SweepExpired(double now) {
     }
 }
 
-std::optional<std::string> PollSessions::Add(std::shared_ptr<PollSession> session, double now) {
+bool PollSessions::Insert(const std::string& id, std::shared_ptr<PollSession>& session,
+                          double now) {
     std::lock_guard lock(mutex_);
     if (sessions_.size() >= max_) SweepExpired(now);
-    if (sessions_.size() >= max_) return std::nullopt;
+    if (sessions_.size() >= max_) return false;
     session->created = now;
+    return sessions_.emplace(Key(id), std::move(session)).second;
+}
+
+std::optional<std::string> PollSessions::Add(std::shared_ptr<PollSession> session, double now) {
     std::string id = NewUuid4();
-    sessions_.emplace(Key(id), std::move(session));
+    if (!Insert(id, session, now)) return std::nullopt;
     return id;
+}
+
+bool PollSessions::AddAs(const std::string& id, std::shared_ptr<PollSession> session, double now) {
+    return Insert(id, session, now);
 }
 
 std::shared_ptr<PollSession> PollSessions::Find(const std::string& id, double now) {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "active/replay_signals.hpp"
 #include "liveproof/challenge_run.hpp"
@@ -24,11 +25,17 @@ struct PollSession {
         : run(std::move(r)), created(t), signals(rules) {}
     std::mutex mutex;
     active::ChallengeRun run;
-    double created = 0;                ///< steady-clock seconds
-    nlohmann::ordered_json answer;     ///< the last /frame answer, repeated once finished
-    bool ended = false;                ///< counted as completed or failed
-    active::ReplaySignals signals;     ///< recorded for the session (not enforced: A's door)
+    double created = 0;             ///< steady-clock seconds
+    nlohmann::ordered_json answer;  ///< the last /frame answer, repeated once finished
+    bool ended = false;             ///< counted as completed or failed
+    /// Recorded on every run; enforced on a backend session's run (an anonymous run keeps A's
+    /// behaviour).
+    active::ReplaySignals signals;
     std::optional<SessionRun> record;  ///< the session this run is recorded as
+    /// SHA-256 (hex) of the client token every frame must present: a backend session's run;
+    /// "" for an anonymous run (A's /start with an API key when keys are set).
+    std::string token_hash;
+    std::vector<RunOutcome::Image> images;  ///< reference and audit frames kept so far
     int frames_analysed = 0;
 };
 
@@ -44,6 +51,9 @@ class PollSessions {
     /// @brief Stores @p session started at @p now and returns its new id; nullopt when
     /// `max_sessions` unexpired sessions are open.
     std::optional<std::string> Add(std::shared_ptr<PollSession> session, double now);
+    /// @brief Stores @p session under @p id (a backend session's own id, which cannot collide
+    /// with a uuid4); false when the table is full or the id is already held.
+    bool AddAs(const std::string& id, std::shared_ptr<PollSession> session, double now);
     /// @brief The session with this id, or null when unknown or expired at @p now.
     std::shared_ptr<PollSession> Find(const std::string& id, double now);
     /// @brief Sessions held (expired ones included until the next Add sweeps them).
@@ -51,6 +61,7 @@ class PollSessions {
 
   private:
     static std::string Key(const std::string& id);
+    bool Insert(const std::string& id, std::shared_ptr<PollSession>& session, double now);
     void SweepExpired(double now);
 
     const std::size_t max_;

@@ -38,6 +38,11 @@ std::string PresentedKey(const HttpRequest& r) {
     return "";
 }
 
+std::string ClientToken(const HttpRequest& request) {
+    if (auto t = request.Query("token")) return *t;
+    return PresentedKey(request);
+}
+
 const Route* Router::Find(const std::string& method, const std::string& path,
                           std::vector<std::string>* allowed) const {
     const Route* found = nullptr;
@@ -68,14 +73,11 @@ std::size_t Router::BodyLimit(const std::string& method, const std::string& path
     return static_cast<std::size_t>(c.max_small_body_bytes);
 }
 
-bool Router::AuthorisedEarly(const std::string& method, const std::string& path,
-                             const std::string& x_api_key, const std::string& authorization) const {
+bool Router::AuthorisedEarly(const std::string& method, const HttpRequest& probe) const {
     if (ctx_.config.api_keys.empty() || method == "OPTIONS") return true;
-    const Route* r = Find(method, path, nullptr);
+    const Route* r = Find(method, probe.path, nullptr);
     if (r == nullptr || !r->auth) return true;
-    HttpRequest probe;
-    if (!x_api_key.empty()) probe.headers["x-api-key"] = x_api_key;
-    if (!authorization.empty()) probe.headers["authorization"] = authorization;
+    if (r->client_token_instead && !ClientToken(probe).empty()) return true;  // checked later
     return Authorised(probe).has_value();
 }
 
@@ -164,8 +166,12 @@ void Router::Dispatch(HttpRequest&& request, Reply reply) const {
         }
         return;
     }
-    const std::optional<std::string> key_id =
+    std::optional<std::string> key_id =
         route->auth ? Authorised(request) : std::optional<std::string>("");
+    if (!key_id && route->client_token_instead && !ClientToken(request).empty()) {
+        request.client_token_only = true;  // the handler checks it against the session
+        key_id = "";
+    }
     if (!key_id) {
         ctx_.metrics->Inc("liveproof_auth_failures_total", {{"route", name}});
         // System B's exact 401 body and header.

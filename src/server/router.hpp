@@ -22,6 +22,10 @@ struct Route {
     BodyClass body = BodyClass::Small;  ///< body cap
     Handler handler;                    ///< the work
     bool prefix = false;                ///< match every path under `path`
+    /// A client token may stand in for the key (system A's polling door, which a backend
+    /// session's client runs): the request passes with `client_token_only` set, and the
+    /// handler must check the token against the session before doing anything.
+    bool client_token_instead = false;
 };
 
 /// @brief WHAT THIS OBJECT REPRESENTS: the endpoints and the request checks.
@@ -36,11 +40,11 @@ class Router {
     /// @brief The body cap for a request line (the small cap for unknown routes).
     [[nodiscard]] std::size_t BodyLimit(const std::string& method, const std::string& path) const;
 
-    /// @brief False when the route needs a key and neither header carries a valid one; used by
-    /// the transport to refuse before reading the body. Unknown routes pass (404 comes later).
-    [[nodiscard]] bool AuthorisedEarly(const std::string& method, const std::string& path,
-                                       const std::string& x_api_key,
-                                       const std::string& authorization) const;
+    /// @brief False when the route needs a key and @p probe (path, query and the two auth
+    /// headers of a request line) carries neither a valid one nor, where the route takes one,
+    /// a client token; used by the transport to refuse before reading the body. Unknown routes
+    /// pass (404 comes later).
+    [[nodiscard]] bool AuthorisedEarly(const std::string& method, const HttpRequest& probe) const;
 
     /// @brief Adds Access-Control-Allow-Origin (and Vary) when origin is on the allow-list.
     void AddCors(const std::string& origin, HttpResponse& response) const;
@@ -62,5 +66,9 @@ class Router {
 
 /// @brief The key a request presents: X-API-KEY, else `Authorization: Bearer <key>`; "" if none.
 std::string PresentedKey(const HttpRequest& request);
+
+/// @brief The client token a request presents: ?token= (browsers cannot set headers on every
+/// request they make), else `Authorization: Bearer <token>`; "" if none.
+std::string ClientToken(const HttpRequest& request);
 
 }  // namespace liveproof::server

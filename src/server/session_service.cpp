@@ -63,6 +63,35 @@ std::string NewClientToken() {
     return out;
 }
 
+}  // namespace
+
+bool ClientTokenMatches(const std::string& token_hash, const std::string& token) {
+    const std::string hash = Sha256Hex(token);
+    return token_hash.size() == hash.size() &&
+           sodium_memcmp(token_hash.data(), hash.data(), hash.size()) == 0;
+}
+
+void KeepSessionImage(const nlohmann::json& settings, const challenge::Event& event,
+                      const std::vector<std::uint8_t>& jpeg, const nlohmann::json& box,
+                      std::vector<RunOutcome::Image>& images) {
+    if (jpeg.size() < 4 || jpeg[0] != 0xFF || jpeg[1] != 0xD8) return;
+    const bool want_reference = settings.value("reference_image", false);
+    const int want_audit = settings.value("audit_images", 0);
+    const bool has_reference = !images.empty() && images.front().kind == "reference";
+    // The reference is the centred face that earned the first challenge; the audit images are
+    // the frames that passed challenges (the decisive ones), up to the session's count.
+    if (event.type == challenge::EventType::Challenge && want_reference && !has_reference) {
+        images.insert(images.begin(), {"reference", jpeg, box});
+        return;
+    }
+    const bool decisive =
+        event.type == challenge::EventType::Success || event.type == challenge::EventType::Complete;
+    const auto audits = static_cast<int>(images.size()) - (has_reference ? 1 : 0);
+    if (decisive && audits < want_audit) images.push_back({"audit", jpeg, box});
+}
+
+namespace {
+
 bool LooksLikeSessionId(const std::string& id) {
     return id.size() == 32 && std::all_of(id.begin(), id.end(), [](char c) {
                return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
@@ -451,6 +480,9 @@ HttpResponse SessionService::Create(const HttpRequest& request) {
     j["mode"] = s.mode;
     j["expires_at"] = Iso8601(s.expires_ms);
     j["ws_url"] = ws_base + "/v1/sessions/" + s.id + "/ws";
+    // System A's polling door: /start then /frame, each with the client token.
+    j["start_url"] = base + "/start?session_id=" + s.id;
+    j["frame_url"] = base + "/frame?session_id=" + s.id;
     j["image_url"] = base + "/v1/sessions/" + s.id + "/image";
     j["video_url"] = base + "/v1/sessions/" + s.id + "/video";
     HttpResponse r;
@@ -637,10 +669,8 @@ std::variant<SessionRun, HttpResponse> SessionService::BeginRun(const std::strin
     auto s = store_->Get(id);
     if (!s) return StoreError(s.error());
     if (!*s) return Refuse(404, "not_found", "no such session");
-    const std::string hash = Sha256Hex(token);
-    // Checked in constant time before anything about the session is revealed.
-    if ((*s)->token_hash.size() != hash.size() ||
-        sodium_memcmp((*s)->token_hash.data(), hash.data(), hash.size()) != 0) {
+    // Checked before anything about the session is revealed.
+    if (!ClientTokenMatches((*s)->token_hash, token)) {
         Audit(id, "refused", "client", remote, "wrong token");
         return Refuse(401, "unauthorized", "this token does not belong to this session");
     }
@@ -648,7 +678,7 @@ std::variant<SessionRun, HttpResponse> SessionService::BeginRun(const std::strin
         return Refuse(409, "wrong_mode",
                       "this is a " + (*s)->mode + " session; use its " + (*s)->mode + " door");
     }
-    auto started = store_->Start(id, hash, node_, UnixMillis());
+    auto started = store_->Start(id, Sha256Hex(token), node_, UnixMillis());
     if (!started) return StoreError(started.error());
     switch (*started) {
         case store::StartOutcome::Started:
@@ -717,7 +747,10 @@ Expected<std::string> SessionService::FinishRun(const SessionRun& run, RunOutcom
         image_digests.push_back(s.sha256_hex);
         images.push_back(std::move(s));
     }
-    nlohmann::json challenges = outcome.details.value("challenges", nlohmann::json::array());
+    // A run ended before any frame (abandoned, refused) has no details at all.
+    const nlohmann::json challenges =
+        outcome.details.is_object() ? outcome.details.value("challenges", nlohmann::json::array())
+                                    : nlohmann::json::array();
     nlohmann::json claims;
     claims["iss"] = ctx_.config.verdict_issuer;
     claims["aud"] = ctx_.config.verdict_audience;

@@ -135,6 +135,17 @@ class SessionService {
 RunOutcome ChallengeOutcome(const challenge::Event& last, const active::ChallengeRun& run,
                             const active::ReplaySignals& signals, int frames_analysed);
 
+/// @brief True when @p token is the client token whose SHA-256 (hex) is @p token_hash;
+/// compared in constant time.
+bool ClientTokenMatches(const std::string& token_hash, const std::string& token);
+
+/// @brief Keeps @p jpeg (a frame that produced @p event, its face at @p box) among a session's
+/// @p images when the session's settings ask for it: the reference image (the centred face that
+/// earned the first challenge) and up to `audit_images` frames that passed challenges.
+void KeepSessionImage(const nlohmann::json& settings, const challenge::Event& event,
+                      const std::vector<std::uint8_t>& jpeg, const nlohmann::json& box,
+                      std::vector<RunOutcome::Image>& images);
+
 /// @brief The current wall-clock time in Unix milliseconds.
 std::int64_t UnixMillis();
 

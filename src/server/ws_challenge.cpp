@@ -158,21 +158,7 @@ void ChallengeConnection::OnResult(const FrameResult& r) {
 }
 
 void ChallengeConnection::KeepImages(const FrameResult& r, const challenge::Event& event) {
-    if (!session_ || r.bytes.size() < 4 || r.bytes[0] != 0xFF || r.bytes[1] != 0xD8) return;
-    const nlohmann::json& s = session_->settings;
-    const bool want_reference = s.value("reference_image", false);
-    const int want_audit = s.value("audit_images", 0);
-    const bool has_reference = !images_.empty() && images_.front().kind == "reference";
-    // The reference is the centred face that earned the first challenge; the audit images are
-    // the frames that passed challenges (the decisive ones), up to the session's count.
-    if (event.type == challenge::EventType::Challenge && want_reference && !has_reference) {
-        images_.insert(images_.begin(), {"reference", r.bytes, r.box});
-        return;
-    }
-    const bool decisive =
-        event.type == challenge::EventType::Success || event.type == challenge::EventType::Complete;
-    const auto audits = static_cast<int>(images_.size()) - (has_reference ? 1 : 0);
-    if (decisive && audits < want_audit) images_.push_back({"audit", r.bytes, r.box});
+    if (session_) KeepSessionImage(session_->settings, event, r.bytes, r.box, images_);
 }
 
 Expected<std::string> ChallengeConnection::RecordEnd(const challenge::Event& event) {

@@ -113,7 +113,8 @@ void UnknownPath(ServerHarness& h, bool locked, std::uint8_t pick, std::string_v
     if (r.status / 100 == 2) Fail("path", "2xx for an unknown session: " + r.body);
 }
 
-// A run ended with client bytes as its audit image and client text in its details.
+// A run ended with client bytes as its audit image and client text in its details (or, as the
+// doors end an abandoned or refused run, no details at all).
 void FinishWithBytes(ServerHarness& h, bool locked, std::string_view bytes) {
     const auto [id, token] = NewSession(h, locked, "passive");
     auto& s = *h.ctx.sessions;
@@ -123,7 +124,8 @@ void FinishWithBytes(ServerHarness& h, bool locked, std::string_view bytes) {
     liveproof::server::RunOutcome o;
     o.decision = "failed";
     o.reason = "no_face";
-    o.details["error"] = std::string(bytes);  // client text may be anything, UTF-8 or not
+    // Client text may be anything, UTF-8 or not.
+    if (bytes.empty() || (bytes[0] & 1) != 0) o.details["error"] = std::string(bytes);
     o.images.push_back({"audit", std::vector<std::uint8_t>(bytes.begin(), bytes.end()), nullptr});
     auto verdict = s.FinishRun(*run, o);
     if (!verdict) Fail("finish", verdict.error().detail);

@@ -132,6 +132,62 @@ def run_session_ws(server, path, frames, pause_s=0.15, fps=30, limit_s=90):
     return 101, messages
 
 
+class WsDoor:
+    """A's stop-and-wait WebSocket client on a session's ws_url."""
+
+    def __init__(self, test, session):
+        self.ws = WsClient(test.server.host, test.server.port, ws_path(session), timeout=30)
+        test.assertEqual(self.ws.handshake_status, 101)
+
+    def first(self):
+        return json.loads(self.ws.recv())
+
+    def send(self, b64):
+        self.ws.send(frame_msg(b64))
+        return json.loads(self.ws.recv())
+
+    def close(self, messages):
+        if messages is None:
+            self.ws.close()
+        else:
+            drain(self.ws, messages)
+
+
+class PollDoor:
+    """A's polling client on a session: /start, then /frame with the client token on each."""
+
+    def __init__(self, server, session, token=None):
+        self.server = server
+        self.sid = session["session_id"]
+        self.token = token or session["client_token"]
+        self.last = None  # the last answer, once started
+
+    def first(self):
+        """/start's answer, or (when this client already started the run) the last answer."""
+        if self.last is None:
+            r = self.server.request("POST", f"/start?session_id={self.sid}&token={self.token}",
+                                    b"")
+            assert r.status == 200, (r.status, r.body)
+            self.last = r.json()
+        return self.last
+
+    def frame(self, jpeg, headers=None, token=True):
+        path = f"/frame?session_id={self.sid}" + (f"&token={self.token}" if token else "")
+        r = self.server.post_multipart(path, {"file": ("frame.jpg", jpeg, "image/jpeg")},
+                                       headers)
+        if r.status == 200:
+            self.last = r.json()
+        return r
+
+    def send(self, b64):
+        r = self.frame(base64.b64decode(b64))
+        assert r.status == 200, (r.status, r.body)
+        return r.json()
+
+    def close(self, messages):
+        pass
+
+
 class SessionFlows(ServerTestCase):
     """One server with two keys; challenges as the WebSocket suite (LEFT/RIGHT, 2 successes)."""
 
@@ -268,20 +324,24 @@ class SessionFlows(ServerTestCase):
             out[direction] = [b64 for b64, _ in poses[start + 1:end]]
         return out
 
-    def run_person(self, session, reaction_s=0.6, pause_s=0.1):
+    def open_door(self, session, door):
+        return PollDoor(self.server, session) if door == "poll" else WsDoor(self, session)
+
+    def run_person(self, session, reaction_s=0.6, pause_s=0.1, door="ws"):
         """A person in front of a camera, played from the head-turn clip: centred until an
         instruction comes, a human reaction time later the clip's own turn that way, frame by
-        frame, then centred again. Distinct frames throughout, as a live camera sends."""
+        frame, then centred again. Distinct frames throughout, as a live camera sends. @p door
+        is the session's WebSocket ("ws"), system A's polling door ("poll"), or a door object
+        already opened."""
         poses = self.analysed_frames()
         centre = [b64 for b64, yaw in poses if yaw is not None and abs(yaw) < 8]
         turns = self.turns()
-        ws = WsClient(self.server.host, self.server.port, ws_path(session), timeout=30)
-        self.assertEqual(ws.handshake_status, 101)
-        messages = [json.loads(ws.recv())]
+        client = self.open_door(session, door) if isinstance(door, str) else door
+        messages = [client.first()]
         current, plan, issued, next_centre = None, [], 0.0, 0
         t0 = time.monotonic()
         try:
-            while messages[-1]["type"] not in ("complete", "failed"):
+            while messages[-1].get("type") not in ("complete", "failed"):
                 self.assertLess(time.monotonic() - t0, 60, messages[-3:])
                 instruction = messages[-1].get("instruction") or "CENTER"
                 if instruction != current:
@@ -292,51 +352,55 @@ class SessionFlows(ServerTestCase):
                 else:
                     frame = centre[next_centre % len(centre)]
                     next_centre += 1
-                ws.send(frame_msg(frame))
-                messages.append(json.loads(ws.recv()))
+                messages.append(client.send(frame))
                 time.sleep(pause_s)
         except WsClosed:
-            ws.close()
+            client.close(None)
             return messages
-        drain(ws, messages)
+        client.close(messages)
         return messages
+
+    def attack(self, door):
+        """The issue's attack, once: each instruction answered at once with a stored frame that
+        shows it. Returns (last message, seconds, frames sent, stored record)."""
+        by_pose = self.pose_frames()
+        self.assertTrue(by_pose["CENTER"] and by_pose["LEFT"] and by_pose["RIGHT"],
+                        {k: len(v) for k, v in by_pose.items()})
+        s = self.alpha.create()
+        client = self.open_door(s, door)
+        used = {k: 0 for k in by_pose}
+        message = client.first()
+        t0 = time.monotonic()
+        try:
+            while message.get("type") not in ("complete", "failed"):
+                want = message.get("instruction", "CENTER")
+                want = want if want in by_pose else "CENTER"
+                pool = by_pose[want]
+                message = client.send(pool[used[want] % len(pool)])
+                used[want] += 1
+        except WsClosed:
+            pass
+        finally:
+            client.close(None)
+        return message, time.monotonic() - t0, sum(used.values()), self.alpha.read(s["session_id"])
 
     def test_3_prerecorded_frames_attack_fails(self):
         """The issue's attack: each instruction answered at once with a stored frame that shows
         it (distinct frames, so exact repeats are not what catches it)."""
-        by_pose = self.pose_frames()
-        self.assertTrue(by_pose["CENTER"] and by_pose["LEFT"] and by_pose["RIGHT"],
-                        {k: len(v) for k, v in by_pose.items()})
+        self.assert_attack_fails("ws", runs=3)
+
+    def assert_attack_fails(self, door, runs):
         outcomes = []
-        for _ in range(3):
-            s = self.alpha.create()
-            ws = WsClient(self.server.host, self.server.port, ws_path(s), timeout=30)
-            self.assertEqual(ws.handshake_status, 101)
-            used = {k: 0 for k in by_pose}
-            message = json.loads(ws.recv())
-            t0 = time.monotonic()
-            try:
-                while message["type"] not in ("complete", "failed"):
-                    want = message.get("instruction", "CENTER")
-                    want = want if want in by_pose else "CENTER"
-                    pool = by_pose[want]
-                    ws.send(frame_msg(pool[used[want] % len(pool)]))
-                    used[want] += 1
-                    message = json.loads(ws.recv())
-            except WsClosed:
-                pass
-            finally:
-                ws.close()
-            took = time.monotonic() - t0
-            record = self.alpha.read(s["session_id"])
+        for _ in range(runs):
+            message, took, sent, record = self.attack(door)
             outcomes.append((message["type"], message.get("reason"), record["status"],
-                             record["reason"], round(took, 2), sum(used.values())))
-        print(f"\n[attack] {outcomes}", file=sys.stderr)
-        for kind, reason, status, stored_reason, _, _ in outcomes:
+                             record["reason"], record["decision"], round(took, 2), sent))
+        print(f"\n[attack {door}] {outcomes}", file=sys.stderr)
+        for kind, reason, status, stored_reason, decision, _, _ in outcomes:
             self.assertEqual(kind, "failed")
             self.assertIn(reason, ("too_fast", "injection_suspected"))
             self.assertEqual(status, "FAILED")
-            self.assertEqual(self.alpha.read(record["session_id"])["decision"], "spoof")
+            self.assertEqual(decision, "spoof")
             self.assertEqual(stored_reason, reason)
 
     def test_4_tokens_doors_expiry_and_ownership(self):
@@ -453,6 +517,111 @@ class SessionFlows(ServerTestCase):
         print(f"\n[session blink] {answer['decision']} {answer['reason']}", file=sys.stderr)
         self.assertEqual(answer["decision"], "live", answer)
         self.assertEqual(self.alpha.read(s["session_id"])["status"], "SUCCEEDED")
+
+
+    def test_7_polling_door_runs_a_session(self):
+        """A's /start + /frame on a backend session: the client token on every request (no API
+        key), A's shapes, the WebSocket's full rules, and the same recorded, signed end."""
+        s = self.alpha.create(nonce="poll-1", audit_images=1)
+        self.assertTrue(s["start_url"].endswith(f"/start?session_id={s['session_id']}"), s)
+        self.assertTrue(s["frame_url"].endswith(f"/frame?session_id={s['session_id']}"), s)
+        other = self.alpha.create()
+        # A frame of the clip that run_person never sends (an exact repeat would end the run).
+        sent = {b64 for b64, yaw in self.analysed_frames() if yaw is not None and abs(yaw) < 8}
+        sent |= {b64 for turn in self.turns().values() for b64 in turn}
+        unused = [b64 for b64, _ in self.analysed_frames() if b64 not in sent]
+        self.assertTrue(unused)
+        jpeg = base64.b64decode(unused[0])
+        start = f"/start?session_id={s['session_id']}"
+        # Before the run: no token, another session's token, a made-up one, or the API key
+        # alone are refused and use nothing up.
+        self.assertEqual(self.server.request("POST", start, b"").status, 401)
+        for token in (other["client_token"], "x" * 43):
+            self.assertEqual(self.server.request("POST", f"{start}&token={token}", b"").status,
+                             401, token)
+        self.assertEqual(self.server.request("POST", start, b"", self.alpha.headers).status, 401)
+        # An anonymous /start needs the key on a server with keys, whatever token it carries.
+        self.assertEqual(self.server.request("POST", "/start?token=" + "x" * 43, b"").status, 401)
+        self.assertEqual(self.server.request("POST", "/start", b"", {
+            "Authorization": f"Bearer {s['client_token']}"}).status, 401)
+
+        door = PollDoor(self.server, s)
+        first = door.first()
+        self.assertEqual(first["session_id"], s["session_id"])
+        self.assertEqual(self.alpha.read(s["session_id"])["status"], "IN_PROGRESS")
+        # Each frame needs the token: none, another session's, or the key alone get 401.
+        self.assertEqual(door.frame(jpeg, token=False).status, 401)
+        self.assertEqual(door.frame(jpeg, self.alpha.headers, token=False).status, 401)
+        self.assertEqual(PollDoor(self.server, s, other["client_token"]).frame(jpeg).status, 401)
+        # Bearer works as well as ?token=.
+        r = door.frame(jpeg, {"Authorization": f"Bearer {s['client_token']}"}, token=False)
+        self.assertEqual(r.status, 200, r.body)
+        # A second /start of a running session: 409.
+        self.assertEqual(self.server.request("POST", f"{start}&token={s['client_token']}",
+                                             b"").status, 409)
+
+        messages = self.run_person(s, door=door)
+        last = messages[-1]
+        print(f"\n[session poll] {len(messages)} answers, last {last.get('type')}",
+              file=sys.stderr)
+        self.assertEqual(last["type"], "complete", messages[-3:])
+        self.assertTrue(last["live"])
+        # A's keys first, in A's order, then the session's id and verdict.
+        self.assertEqual(list(last)[:5], ["yaw", "pitch", "challenge", "success", "live"])
+        self.assertEqual(last["session_id"], s["session_id"])
+        claims = verify_verdict(last["verdict"], self.alpha.jwks())
+        self.assertEqual((claims["sub"], claims["decision"], claims["nonce"]),
+                         (s["session_id"], "live", "poll-1"))
+        record = self.alpha.read(s["session_id"])
+        self.assertEqual(record["status"], "SUCCEEDED")
+        self.assertEqual(record["verdict"], last["verdict"])
+        kinds = [im["kind"] for im in record["images"]]
+        self.assertEqual(kinds, ["reference", "audit"], kinds)
+        self.assertEqual(claims["audit_images_sha256"], [im["sha256"] for im in record["images"]])
+        self.assertIn("signals", record)
+        # Once finished, a frame gets the same answer (the same verdict), and no second run.
+        again = door.frame(jpeg)
+        self.assertEqual(again.status, 200)
+        self.assertEqual(again.json()["verdict"], last["verdict"])
+        self.assertEqual(self.server.request("POST", f"{start}&token={s['client_token']}",
+                                             b"").status, 409)
+
+    def test_8_prerecorded_frames_attack_fails_on_the_polling_door(self):
+        """The polling door enforces the replay signals on a session's run, as the WebSocket."""
+        self.assert_attack_fails("poll", runs=2)
+
+    def test_9_wrong_door_for_polling(self):
+        p = self.alpha.create(mode="passive")
+        r = self.server.request("POST", f"/start?session_id={p['session_id']}&token="
+                                f"{p['client_token']}", b"")
+        self.assertEqual(r.status, 409, r.body)
+        self.assertEqual(r.json()["error"], "wrong_mode")
+        self.assertEqual(self.alpha.read(p["session_id"])["status"], "CREATED")
+        r = self.server.request("POST", "/start?session_id=" + "0" * 32 + "&token=" + "x" * 43,
+                                b"")
+        self.assertEqual(r.status, 404, r.body)
+        # An unknown polling session: 404 in A's shape.
+        r = self.server.post_multipart("/frame?session_id=nope&token=" + "x" * 43,
+                                       {"file": ("f.jpg", b"\xff\xd8", "image/jpeg")})
+        self.assertEqual((r.status, r.json()), (404, {"detail": "Session not found"}))
+
+    def test_10_a_client_that_leaves_ends_the_run_abandoned(self):
+        """A run ended before any frame (no details at all) is still recorded and signed."""
+        s = self.alpha.create()
+        ws = WsClient(self.server.host, self.server.port, ws_path(s), timeout=30)
+        self.assertEqual(ws.handshake_status, 101)
+        json.loads(ws.recv())
+        ws.close()
+        deadline = time.monotonic() + 10
+        while self.alpha.read(s["session_id"])["status"] == "IN_PROGRESS":
+            self.assertLess(time.monotonic(), deadline, "the run never ended")
+            time.sleep(0.1)
+        record = self.alpha.read(s["session_id"])
+        self.assertEqual((record["status"], record["reason"]), ("FAILED", "abandoned"))
+        claims = verify_verdict(record["verdict"], self.alpha.jwks())
+        self.assertEqual(claims["challenges"], [])
+        metrics = self.server.get("/metrics", self.alpha.headers).text()
+        self.assertNotIn('liveproof_internal_errors_total{', metrics)
 
 
 class AttemptLimits(ServerTestCase):

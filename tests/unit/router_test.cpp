@@ -1,5 +1,6 @@
-// Router: client mistakes in the request line are 4xx before any route sees them, and a handler
-// that throws (a bug) is answered 500 and counted instead of escaping.
+// Router: client mistakes in the request line are 4xx before any route sees them, a handler
+// that throws (a bug) is answered 500 and counted instead of escaping, and a route that takes a
+// client token in place of a key lets a token through only marked for the handler to check.
 #include "server/router.hpp"
 
 #include <gtest/gtest.h>
@@ -28,6 +29,11 @@ struct RouterFixture : ::testing::Test {
         HttpRequest r;
         r.method = method;
         r.path = path;
+        return Call(std::move(r));
+    }
+
+    HttpResponse Call(HttpRequest r) {
+        const std::string path = r.path;
         HttpResponse out;
         int calls = 0;
         router.Dispatch(std::move(r), [&](HttpResponse response) {
@@ -69,6 +75,44 @@ TEST_F(RouterFixture, HandlerThatThrowsIsAnswered500AndCounted) {
     EXPECT_NE(text.find("liveproof_internal_errors_total{where=\"http_handler\"} 2"),
               std::string::npos)
         << text;
+}
+
+TEST_F(RouterFixture, ClientTokenStandsInForTheKeyOnlyWhereTheRouteSaysAndIsMarked) {
+    metrics.Describe("liveproof_auth_failures_total", MetricType::Counter, "test");
+    metrics.Describe("liveproof_http_requests_total", MetricType::Counter, "test");
+    metrics.Describe("liveproof_http_request_duration_seconds", MetricType::Histogram, "test");
+    ctx.config.api_keys = {"alpha:alpha-secret"};
+    std::vector<std::pair<std::string, bool>> seen;  // key id, client_token_only
+    const auto record = [&seen](HttpRequest&& req, Reply reply) {
+        seen.emplace_back(req.key_id, req.client_token_only);
+        reply(HttpResponse::Json(200, {}));
+    };
+    router.Add({"POST", "/frame", "frame", true, BodyClass::Image, record, false, true});
+    router.Add({"POST", "/keyed", "keyed", true, BodyClass::Small, record});
+    const auto request = [](const std::string& path, const std::string& query_token,
+                            const std::string& bearer) {
+        HttpRequest r;
+        r.method = "POST";
+        r.path = path;
+        if (!query_token.empty()) r.query["token"] = query_token;
+        if (!bearer.empty()) r.headers["authorization"] = "Bearer " + bearer;
+        return r;
+    };
+    EXPECT_EQ(Call(request("/frame", "", "")).status, 401);              // nothing presented
+    EXPECT_EQ(Call(request("/frame", "some-token", "")).status, 200);    // ?token=
+    EXPECT_EQ(Call(request("/frame", "", "some-token")).status, 200);    // Bearer, not a key
+    EXPECT_EQ(Call(request("/frame", "", "alpha-secret")).status, 200);  // Bearer, a key
+    EXPECT_EQ(Call(request("/keyed", "some-token", "")).status, 401);    // no such route rule
+    ASSERT_EQ(seen.size(), 3u);
+    EXPECT_EQ(seen[0], std::make_pair(std::string(), true));
+    EXPECT_EQ(seen[1], std::make_pair(std::string(), true));
+    EXPECT_EQ(seen[2], std::make_pair(std::string("alpha"), false));
+    // Before the body is read: a token gets the body read (the handler checks it), nothing or
+    // a token on a route without the rule does not.
+    EXPECT_TRUE(router.AuthorisedEarly("POST", request("/frame", "some-token", "")));
+    EXPECT_FALSE(router.AuthorisedEarly("POST", request("/frame", "", "")));
+    EXPECT_FALSE(router.AuthorisedEarly("POST", request("/keyed", "some-token", "")));
+    EXPECT_TRUE(router.AuthorisedEarly("POST", request("/keyed", "", "alpha-secret")));
 }
 
 }  // namespace

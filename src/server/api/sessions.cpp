@@ -20,12 +20,6 @@ std::pair<std::string, std::string> SplitSessionPath(const std::string& path) {
     return {tail.substr(0, slash), tail.substr(slash + 1)};
 }
 
-// The client token: ?token= (browsers), else `Authorization: Bearer`.
-std::string ClientToken(const HttpRequest& request) {
-    if (auto t = request.Query("token")) return *t;
-    return PresentedKey(request);
-}
-
 // The decision of one image, as the passive door records it.
 RunOutcome PassiveOutcome(const ServerContext& ctx, const Expected<ImageAnalysis>& a,
                           const std::vector<std::uint8_t>& bytes, bool keep_reference) {

@@ -1,6 +1,8 @@
 // System A's HTTP polling door (compat.md §1.2: POST /start, POST /frame?session_id=), run by
 // the same challenge run as the WebSocket: centring, timeouts, wrong moves, one face throughout,
-// and "live" only after the passive evidence said live (A: live once 2 moves passed).
+// and "live" only after the passive evidence said live (A: live once 2 moves passed). It runs
+// anonymous challenges (A's clients, an API key when keys are set) and a backend session's one
+// run (`/start?session_id=` with the session's client token, then every /frame with it).
 #include <sodium.h>
 
 #include <algorithm>
@@ -28,6 +30,14 @@ HttpResponse Answer(const nlohmann::ordered_json& j) {
     return r;
 }
 
+// The router's 401 (System B's body), for a token presented where only a key will do.
+HttpResponse KeyRefused(ServerContext& ctx, const std::string& route) {
+    ctx.metrics->Inc("liveproof_auth_failures_total", {{"route", route}});
+    HttpResponse r = Detail(401, "Invalid or missing API key.");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return r;
+}
+
 void CountEnd(ServerContext& ctx, PollSession& s, const challenge::Event& e) {
     if (s.ended || !s.run.session().Finished()) return;
     s.ended = true;
@@ -41,35 +51,152 @@ void CountEnd(ServerContext& ctx, PollSession& s, const challenge::Event& e) {
     }
 }
 
+// A run that started but could not go on still ends: its session is single-use.
+void EndUnrun(ServerContext& ctx, const std::optional<SessionRun>& record, const char* reason) {
+    if (!record || ctx.sessions == nullptr) return;
+    RunOutcome o;
+    o.decision = "failed";
+    o.reason = reason;
+    (void)ctx.sessions->FinishRun(*record, std::move(o));
+}
+
+// The run's last answer, stored before it is said (as on the WebSocket): a backend session's
+// answer adds its id and the signed verdict; an anonymous run keeps A's exact shape.
+nlohmann::ordered_json RecordEnd(ServerContext& ctx, PollSession& s, const challenge::Event& e) {
+    nlohmann::ordered_json answer = challenge::ToAPollJson(e);
+    if (!s.record || ctx.sessions == nullptr) return answer;
+    RunOutcome o = ChallengeOutcome(e, s.run, s.signals, s.frames_analysed);
+    o.images = std::move(s.images);
+    s.images.clear();
+    auto verdict = ctx.sessions->FinishRun(*s.record, std::move(o));
+    if (!verdict) {
+        return {{"status", "FAILED"},
+                {"reason", "not_recorded"},
+                {"message", "The session could not be recorded: " + verdict.error().detail},
+                {"success", e.success},
+                {"live", false},
+                {"type", "failed"},
+                {"total", e.total}};
+    }
+    if (!s.record->anonymous) {
+        answer["session_id"] = s.record->record.id;
+        answer["verdict"] = *verdict;
+    }
+    return answer;
+}
+
 // Runs on a worker, holding the session: one frame through the challenge run.
 HttpResponse JudgeFrame(ServerContext& ctx, PollSession& s, const std::vector<std::uint8_t>& bytes,
                         int width, int height) {
     if (s.run.session().Finished()) return Answer(s.answer);
-    (void)s.signals.OnFrame(ChallengeClockSeconds(), bytes, width, height);
-    ++s.frames_analysed;
-    StreamObservation o;
-    const auto event = s.run.Feed(active::Frame::Encoded(bytes), ChallengeClockSeconds(), &o);
-    if (o.error) {
-        CountEngineError(ctx, *o.error, "poll_frame");
+    std::optional<challenge::Event> event;
+    nlohmann::json box;
+    if (const auto reason = s.signals.OnFrame(ChallengeClockSeconds(), bytes, width, height)) {
+        event = s.run.Reject(*reason);
     } else {
-        ObserveStages(ctx, o.timings_ms);
+        ++s.frames_analysed;
+        StreamObservation o;
+        event = s.run.Feed(active::Frame::Encoded(bytes), ChallengeClockSeconds(), &o);
+        if (o.error) {
+            CountEngineError(ctx, *o.error, "poll_frame");
+        } else {
+            ObserveStages(ctx, o.timings_ms);
+        }
+        if (o.face) box = {o.face->x1, o.face->y1, o.face->x2, o.face->y2};
     }
     if (!event) return Detail(500, "the session gave no answer");  // never: Feed always judges
     if (event->type == challenge::EventType::Error) {
         return event->message == challenge::kAErrorCouldNotDecode ? Detail(400, "Invalid image")
                                                                   : Detail(422, event->message);
     }
-    s.answer = challenge::ToAPollJson(*event);
-    if (s.run.session().Finished() && s.record && ctx.sessions && !s.ended) {
-        // Stored before it is said, as on the WebSocket. A's answers keep their exact shape:
-        // this door's runs are anonymous, listed by GET /v1/sessions.
-        auto verdict = ctx.sessions->FinishRun(
-            *s.record, ChallengeOutcome(*event, s.run, s.signals, s.frames_analysed));
-        if (!verdict)
-            return Detail(503, "the run could not be recorded: " + verdict.error().detail);
+    if (s.record) KeepSessionImage(s.record->settings, *event, bytes, box, s.images);
+    if (s.run.session().Finished() && !s.ended) {
+        s.answer = RecordEnd(ctx, s, *event);
+    } else {
+        s.answer = challenge::ToAPollJson(*event);
     }
     CountEnd(ctx, s, *event);
     return Answer(s.answer);
+}
+
+// POST /start: an anonymous run, or (with ?session_id=) the one run of a backend session.
+HttpResponse Start(ServerContext& ctx, PollSessions& table, double ttl, const HttpRequest& req) {
+    const auto backend_id = req.Query("session_id");
+    if (!backend_id && req.client_token_only) return KeyRefused(ctx, "a_start");
+    if (!backend_id && ctx.config.require_sessions) {
+        return Detail(403,
+                      "This server runs challenges only in sessions: create one with POST "
+                      "/v1/sessions and send its session_id and client token to /start");
+    }
+    if (ctx.engine == nullptr || !ctx.ready)
+        return Detail(503, "The server is starting; try again");
+    std::optional<SessionRun> record;
+    if (backend_id) {
+        if (ctx.sessions == nullptr) return Detail(404, "Session not found");
+        auto begun = ctx.sessions->BeginRun(*backend_id, ClientToken(req), "active", req.remote);
+        if (auto* refusal = std::get_if<HttpResponse>(&begun)) return std::move(*refusal);
+        record = std::get<SessionRun>(std::move(begun));
+    } else if (ctx.sessions) {
+        auto anonymous = ctx.sessions->BeginAnonymous(req.key_id, req.remote, "poll");
+        if (!anonymous) {
+            HttpResponse r = Detail(503, "The session store did not answer; retry");
+            r.headers.emplace_back("Retry-After", "2");
+            return r;
+        }
+        record = std::move(*anonymous);
+    }
+    challenge::ChallengeConfig config =
+        record && ctx.sessions ? ctx.sessions->ChallengeFor(*record) : ctx.config.challenge;
+    config.mirrored = false;
+    auto run =
+        active::ChallengeRun::Create(ctx.engine, std::move(config), ctx.config.stream,
+                                     &ChallengeClockSeconds, [] { return randombytes_random(); });
+    if (!run) {
+        EndUnrun(ctx, record, "internal");
+        return ErrorResponse(run.error());
+    }
+    const auto start = run->Start();
+    const double now = ChallengeClockSeconds();
+    active::FrameSignalRules rules = ctx.config.frame_signals;
+    rules.enforce = backend_id.has_value();  // an anonymous run: recorded, A's behaviour kept
+    auto session = std::make_shared<PollSession>(std::move(*run), now, rules);
+    if (backend_id) session->token_hash = record->record.token_hash;
+    session->record = record;
+    const std::optional<std::string> id =
+        backend_id ? (table.AddAs(*backend_id, session, now) ? backend_id : std::nullopt)
+                   : table.Add(session, now);
+    if (!id) {
+        EndUnrun(ctx, record, "server_busy");
+        ctx.metrics->Inc("liveproof_poll_sessions_total", {{"event", "refused"}});
+        HttpResponse r = Detail(503, "Too many open sessions; try again later");
+        r.headers.emplace_back("Retry-After", "5");
+        return r;
+    }
+    ctx.metrics->Inc("liveproof_poll_sessions_total", {{"event", "started"}});
+    nlohmann::ordered_json j;
+    j["session_id"] = *id;
+    j["challenge"] = challenge::InstructionName(start->instruction);
+    j["state"] = challenge::StateName(start->state);
+    j["instruction"] = challenge::InstructionName(start->instruction);
+    j["success"] = start->success;
+    j["total"] = start->total;
+    j["expires_in"] = ttl;
+    return Answer(j);
+}
+
+// Who may send a frame: a backend session's run needs its client token on every frame (never
+// an API key alone); an anonymous run needs what /start needed (a key when keys are set).
+std::optional<HttpResponse> FrameRefusal(ServerContext& ctx, const PollSession& s,
+                                         const HttpRequest& req) {
+    if (!s.token_hash.empty()) {
+        if (ClientTokenMatches(s.token_hash, ClientToken(req))) return std::nullopt;
+        ctx.metrics->Inc("liveproof_auth_failures_total", {{"route", "a_frame"}});
+        return Detail(401,
+                      "Invalid or missing client token for this session (?token= or "
+                      "Authorization: Bearer)");
+    }
+    if (req.client_token_only) return KeyRefused(ctx, "a_frame");
+    return std::nullopt;
 }
 
 }  // namespace
@@ -82,58 +209,17 @@ void AddSystemARoutes(Router& router, ServerContext& ctx) {
         std::make_shared<PollSessions>(static_cast<std::size_t>(ctx.config.poll_max_sessions), ttl);
     router.Add({"POST", "/start", "a_start", true, BodyClass::Small,
                 [&ctx, sessions, ttl](HttpRequest&& req, Reply reply) {
-                    if (ctx.config.require_sessions) {
-                        return reply(Detail(403,
-                                            "This server runs challenges only in sessions: "
-                                            "create one with POST /v1/sessions"));
-                    }
-                    if (ctx.engine == nullptr || !ctx.ready) {
-                        return reply(Detail(503, "The server is starting; try again"));
-                    }
-                    challenge::ChallengeConfig config = ctx.config.challenge;
-                    config.mirrored = false;
-                    auto run = active::ChallengeRun::Create(
-                        ctx.engine, std::move(config), ctx.config.stream, &ChallengeClockSeconds,
-                        [] { return randombytes_random(); });
-                    if (!run) return reply(ErrorResponse(run.error()));
-                    const auto start = run->Start();
-                    const double now = ChallengeClockSeconds();
-                    active::FrameSignalRules rules = ctx.config.frame_signals;
-                    rules.enforce = false;  // A's door: recorded, A's behaviour unchanged
-                    auto session = std::make_shared<PollSession>(std::move(*run), now, rules);
-                    if (ctx.sessions) {
-                        auto record = ctx.sessions->BeginAnonymous(req.key_id, req.remote, "poll");
-                        if (!record) {
-                            HttpResponse r = Detail(503, "The session store did not answer; retry");
-                            r.headers.emplace_back("Retry-After", "2");
-                            return reply(std::move(r));
-                        }
-                        session->record = std::move(*record);
-                    }
-                    const auto id = sessions->Add(session, now);
-                    if (!id) {
-                        ctx.metrics->Inc("liveproof_poll_sessions_total", {{"event", "refused"}});
-                        HttpResponse r = Detail(503, "Too many open sessions; try again later");
-                        r.headers.emplace_back("Retry-After", "5");
-                        return reply(std::move(r));
-                    }
-                    ctx.metrics->Inc("liveproof_poll_sessions_total", {{"event", "started"}});
-                    nlohmann::ordered_json j;
-                    j["session_id"] = *id;
-                    j["challenge"] = challenge::InstructionName(start->instruction);
-                    j["state"] = challenge::StateName(start->state);
-                    j["instruction"] = challenge::InstructionName(start->instruction);
-                    j["success"] = start->success;
-                    j["total"] = start->total;
-                    j["expires_in"] = ttl;
-                    reply(Answer(j));
-                }});
+                    reply(Start(ctx, *sessions, ttl, req));
+                },
+                false, /*client_token_instead=*/true});
     router.Add({"POST", "/frame", "a_frame", true, BodyClass::Image,
                 [&ctx, sessions](HttpRequest&& req, Reply reply) {
                     const auto id = req.Query("session_id");
                     if (!id) return reply(Detail(422, "query parameter session_id is required"));
                     auto session = sessions->Find(*id, ChallengeClockSeconds());
                     if (!session) return reply(Detail(404, "Session not found"));
+                    if (auto refusal = FrameRefusal(ctx, *session, req))
+                        return reply(std::move(*refusal));
                     auto image = MultipartField(req, {"file"});
                     if (!image) return reply(Detail(422, image.error().detail));
                     const auto header = media::ReadImageHeader(*image);
@@ -158,7 +244,8 @@ void AddSystemARoutes(Router& router, ServerContext& ctx) {
                                     }
                                     return JudgeFrame(ctx, *session, bytes, width, height);
                                 });
-                }});
+                },
+                false, /*client_token_instead=*/true});
 }
 
 }  // namespace liveproof::server::api
