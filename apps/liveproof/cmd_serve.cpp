@@ -89,6 +89,9 @@ int Serve(const ServeFlags& flags) {
     auto sessions = server::SessionService::Open(ctx);
     if (!sessions) return fail("cannot open the session store: " + sessions.error().detail);
     ctx.sessions = sessions->get();
+    // Declared after the session service: stopped (its queued calls done) before it closes.
+    server::WorkerPool store_workers(cfg.store_threads, static_cast<std::size_t>(cfg.store_queue));
+    ctx.store_workers = &store_workers;
 
     server::Router router(ctx);
     server::api::AddServiceRoutes(router, ctx);
@@ -108,6 +111,8 @@ int Serve(const ServeFlags& flags) {
     // Run() returns when every request is answered or the grace period is over (the rest were
     // answered 503). A job still computing then cannot be interrupted: the process ends without
     // waiting for it, so the grace period is a hard limit.
+    // The store's calls first: each is short, and the ends of runs are among them.
+    store_workers.Shutdown();
     if (!workers.Shutdown(std::chrono::steady_clock::now() + kWorkerStopTime)) {
         spdlog::warn("liveproof stopped with an inference job still running (abandoned)");
         spdlog::shutdown();

@@ -468,7 +468,30 @@ class Session : public std::enable_shared_from_this<Session> {
         }
         const auto m = req.Query("mirrored");
         const bool mirrored = m && (*m == "1" || *m == "true");
-        auto session = BeginWsRun(req);
+        // The run is recorded before the handshake is answered, on a store thread; the rest
+        // comes back onto this connection's strand.
+        auto self = shared_from_this();
+        auto wire = std::make_shared<WireRequest>(std::move(msg));
+        const bool queued = PostToStore(server_.ctx, [self, wire, req, mirrored] {
+            auto session = std::make_shared<WsRunOrRefusal>(
+                HttpResponse::Error(500, "internal", "an unexpected error occurred"));
+            Guarded(
+                self->server_, "ws_begin", [&] { *session = self->BeginWsRun(req); }, [] {});
+            net::post(self->stream_.get_executor(), [self, wire, session, mirrored] {
+                self->Guard([&] { self->Accept(std::move(*wire), mirrored, std::move(*session)); });
+            });
+        });
+        if (!queued) {
+            HttpResponse r = HttpResponse::Error(503, "store_busy",
+                                                 "the session store has too much waiting; retry");
+            r.headers.emplace_back("Retry-After", "1");
+            Write(std::move(r), false, false);
+        }
+    }
+
+    using WsRunOrRefusal = std::variant<std::optional<SessionRun>, HttpResponse>;
+
+    void Accept(WireRequest msg, bool mirrored, WsRunOrRefusal session) {
         if (auto* refusal = std::get_if<HttpResponse>(&session)) {
             return Write(std::move(*refusal), false, false);
         }
@@ -480,7 +503,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
     // A session's door starts that session's single run (the token decides); the anonymous
     // door records its run as a session of its own. Either is refused with an HTTP answer.
-    std::variant<std::optional<SessionRun>, HttpResponse> BeginWsRun(const HttpRequest& req) {
+    WsRunOrRefusal BeginWsRun(const HttpRequest& req) {
         SessionService* sessions = server_.ctx.sessions;
         if (sessions == nullptr) return std::optional<SessionRun>();
         if (IsSessionWsPath(req.path)) {

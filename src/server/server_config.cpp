@@ -274,6 +274,8 @@ const std::map<std::string, Setting>& Table() {
         {"data_dir", Str(&ServerConfig::data_dir)},
         {"store_url", Str(&ServerConfig::store_url, /*secret=*/true)},
         {"signing_key_file", Str(&ServerConfig::signing_key_file)},
+        {"store_threads", Int(&ServerConfig::store_threads, 1, 64)},
+        {"store_queue", Int(&ServerConfig::store_queue, 1, 1000000)},
         {"node_id", Str(&ServerConfig::node_id)},
         {"public_url", Str(&ServerConfig::public_url)},
         {"verdict_issuer", Str(&ServerConfig::verdict_issuer)},

@@ -90,8 +90,12 @@ struct ServerConfig {
     std::string data_dir = "liveproof-data";  ///< the SQLite store and the signing keys
     std::string store_url;                    ///< "" = SQLite <data_dir>/liveproof.db; sqlite:PATH
     std::string signing_key_file;  ///< "" = <data_dir>/signing_keys.json, made at first start
-    std::string node_id;           ///< this node's name in the store; "" = the host name
-    std::string public_url;        ///< base of the client URLs; "" = http://<Host header>
+    /// Threads that make the store calls, so that no network thread waits on the store (a
+    /// commit waits on the disk); SQLite serialises writes anyway, PostgreSQL can use more.
+    int store_threads = 2;
+    int store_queue = 1024;  ///< store calls waiting for those threads; past it 503 store_busy
+    std::string node_id;     ///< this node's name in the store; "" = the host name
+    std::string public_url;  ///< base of the client URLs; "" = http://<Host header>
     std::string verdict_issuer = "liveproof";            ///< the verdict's iss
     std::string verdict_audience = "liveproof-backend";  ///< the verdict's aud
     double verdict_ttl = 600;                            ///< seconds from iat to exp

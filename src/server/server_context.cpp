@@ -113,6 +113,44 @@ bool RunInSlices(ServerContext& ctx, Reply reply, SliceStep step) {
     return queued;
 }
 
+bool PostToStore(ServerContext& ctx, std::function<void()> job) {
+    if (ctx.store_workers == nullptr) {
+        job();
+        return true;
+    }
+    const bool queued = ctx.store_workers->TrySubmit(std::move(job));
+    if (!queued) ctx.metrics->Inc("liveproof_rejections_total", {{"reason", "store_queue_full"}});
+    return queued;
+}
+
+bool RunOnStoreThread(ServerContext& ctx, Reply reply, std::function<void(Reply)> job) {
+    // Whoever answers first answers: the job (now or from the thread it handed the reply to),
+    // or this guard when the job threw.
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    Reply once = [answered, reply](HttpResponse r) {
+        if (!answered->exchange(true)) reply(std::move(r));
+    };
+    const bool queued = PostToStore(ctx, [&ctx, once, job = std::move(job)] {
+        std::optional<HttpResponse> failure = AnsweredEvenIfItThrows(ctx, [&] {
+            job(once);
+            return std::optional<HttpResponse>();
+        });
+        if (failure) once(std::move(*failure));
+    });
+    if (!queued) {
+        HttpResponse r =
+            HttpResponse::Error(503, "store_busy", "the session store has too much waiting; retry");
+        r.headers.emplace_back("Retry-After", "1");
+        once(std::move(r));
+    }
+    return queued;
+}
+
+bool RunOnStore(ServerContext& ctx, Reply reply, std::function<HttpResponse()> job) {
+    return RunOnStoreThread(ctx, std::move(reply),
+                            [job = std::move(job)](const Reply& answer) { answer(job()); });
+}
+
 double ChallengeClockSeconds() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
         .count();

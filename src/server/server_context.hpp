@@ -32,6 +32,8 @@ struct ServerContext {
     MetricsRegistry* metrics = nullptr;        ///< Prometheus registry
     licence::LicenceState* licence = nullptr;  ///< system C activation state
     SessionService* sessions = nullptr;        ///< liveness sessions (null: the fuzzers)
+    /// The threads that call the session store (null: calls run inline, as in the fuzzers).
+    WorkerPool* store_workers = nullptr;
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     std::atomic<bool> ready{false};  ///< models loaded and workers up
     LogLimiter log_limiter;          ///< budget for repeated warning and error lines
@@ -44,6 +46,19 @@ double ChallengeClockSeconds();
 /// Retry-After at once when the queue is full (admission control, never unbounded queueing).
 /// Returns false when it was refused that way.
 bool RunOnWorker(ServerContext& ctx, Reply reply, std::function<HttpResponse()> job);
+
+/// @brief Runs @p job on a store thread (inline where the server has none), so that no network
+/// thread waits on the store. False when the store queue is full: nothing ran.
+bool PostToStore(ServerContext& ctx, std::function<void()> job);
+
+/// @brief Runs @p job on a store thread with the request's reply, which the job calls itself,
+/// then or later from another thread (a door hands it on to an inference job). A job that
+/// throws is answered 500 and counted (once: a reply already given stays the only one); a full
+/// store queue is answered 503 store_busy at once. False when refused.
+bool RunOnStoreThread(ServerContext& ctx, Reply reply, std::function<void(Reply)> job);
+
+/// @brief RunOnStoreThread for a job whose answer is its return value.
+bool RunOnStore(ServerContext& ctx, Reply reply, std::function<HttpResponse()> job);
 
 /// @brief One slice of a long job: runs until @p until, then returns the answer when the job is
 /// over, or nullopt to be continued in a later slice.

@@ -86,7 +86,12 @@ void ChallengeConnection::OnClosed() {
     ctx_.workers->Forget(this);
     if (session_ && !recorded_ && ctx_.sessions) {
         recorded_ = true;
-        (void)ctx_.sessions->FinishRun(*session_, Abandoned());
+        // On a store thread (inline when its queue is full: the end must not be lost).
+        auto self = shared_from_this();
+        auto record = [self] {
+            (void)self->ctx_.sessions->FinishRun(*self->session_, Abandoned());
+        };
+        if (!PostToStore(ctx_, record)) record();
     }
     if (!counted_end_ && !run_.session().Finished()) {
         counted_end_ = true;
@@ -161,36 +166,47 @@ void ChallengeConnection::KeepImages(const FrameResult& r, const challenge::Even
     if (session_) KeepSessionImage(session_->settings, event, r.bytes, r.box, images_);
 }
 
-Expected<std::string> ChallengeConnection::RecordEnd(const challenge::Event& event) {
-    RunOutcome o = ChallengeOutcome(event, run_, signals_, frames_analysed_);
-    o.images = std::move(images_);
-    images_.clear();
-    recorded_ = true;
-    return ctx_.sessions->FinishRun(*session_, std::move(o));
-}
-
 void ChallengeConnection::Emit(const std::optional<challenge::Event>& event) {
     if (!event || closed_) return;
     PublishState();
     const bool last = run_.session().Finished();
     nlohmann::ordered_json j = challenge::ToAJson(*event);
     if (answering_) j["frame_seq"] = *answering_;
-    if (last && session_ && ctx_.sessions && !recorded_) {
-        // Stored before it is said: a verdict the client sees is always in the store.
-        auto verdict = RecordEnd(*event);
-        if (!verdict) {
-            j = {{"type", "failed"},
-                 {"reason", "not_recorded"},
-                 {"message", "The session could not be recorded: " + verdict.error().detail}};
-        } else if (!session_->anonymous) {
-            // The anonymous /ws door keeps system A's exact messages; its run is recorded all
-            // the same (GET /v1/sessions lists it).
-            j["session_id"] = session_->record.id;
-            j["verdict"] = *verdict;
-        }
-    }
+    if (last && session_ && ctx_.sessions && !recorded_) return RecordEndThenSend(*event, j);
     send_(ToJsonText(j), last);
     if (last) Finish(*event);
+}
+
+void ChallengeConnection::RecordEndThenSend(const challenge::Event& event,
+                                            nlohmann::ordered_json last) {
+    RunOutcome o = ChallengeOutcome(event, run_, signals_, frames_analysed_);
+    o.images = std::move(images_);
+    images_.clear();
+    recorded_ = true;
+    Finish(event);  // the run is over: counted, and nothing more of it reaches the workers
+    // Stored before it is said (a verdict the client sees is always in the store), on a store
+    // thread: the commit waits on the disk. The message goes out from the strand after it.
+    auto self = shared_from_this();
+    auto outcome = std::make_shared<RunOutcome>(std::move(o));
+    auto message = std::make_shared<nlohmann::ordered_json>(std::move(last));
+    auto record = [self, outcome, message] {
+        auto verdict = self->ctx_.sessions->FinishRun(*self->session_, std::move(*outcome));
+        if (!verdict) {
+            *message = {
+                {"type", "failed"},
+                {"reason", "not_recorded"},
+                {"message", "The session could not be recorded: " + verdict.error().detail}};
+        } else if (!self->session_->anonymous) {
+            // The anonymous /ws door keeps system A's exact messages; its run is recorded all
+            // the same (GET /v1/sessions lists it).
+            (*message)["session_id"] = self->session_->record.id;
+            (*message)["verdict"] = *verdict;
+        }
+        self->post_([self, message] {
+            if (!self->closed_) self->send_(ToJsonText(*message), true);
+        });
+    };
+    if (!PostToStore(ctx_, record)) record();  // a full queue: inline, the end must not be lost
 }
 
 void ChallengeConnection::PublishState() {

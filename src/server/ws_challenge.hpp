@@ -84,8 +84,9 @@ class ChallengeConnection : public std::enable_shared_from_this<ChallengeConnect
     // Runs on a worker: the run's frame side.
     FrameResult AnalyzeFrame(std::uint64_t seq, std::vector<std::uint8_t> jpeg);
     void KeepImages(const FrameResult& r, const challenge::Event& event);
-    // Records the session's end; the verdict, or an error when it could not be recorded.
-    Expected<std::string> RecordEnd(const challenge::Event& event);
+    // Records the session's end on a store thread, then sends @p last (with the session id and
+    // the verdict, or "not_recorded" when it could not be recorded) from the strand.
+    void RecordEndThenSend(const challenge::Event& event, nlohmann::ordered_json last);
     void OnResult(const FrameResult& r);
     void Emit(const std::optional<challenge::Event>& event);
     void Finish(const challenge::Event& event);

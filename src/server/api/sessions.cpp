@@ -184,14 +184,27 @@ void BlinkDoor(ServerContext& ctx, HttpRequest&& req, Reply reply, SessionRun ru
 }  // namespace
 
 void AddSessionRoutes(Router& router, ServerContext& ctx) {
+    // Every call that reaches the store runs on a store thread (RunOnStore), never on the
+    // network thread that read the request.
     router.Add({"POST", "/v1/sessions", "v1_sessions_create", true, BodyClass::Small,
-                [&ctx](HttpRequest&& req, Reply reply) { reply(ctx.sessions->Create(req)); }});
+                [&ctx](HttpRequest&& req, Reply reply) {
+                    RunOnStore(ctx, std::move(reply),
+                               [&ctx, req = std::move(req)] { return ctx.sessions->Create(req); });
+                }});
     router.Add({"GET", "/v1/sessions", "v1_sessions_list", true, BodyClass::Small,
-                [&ctx](HttpRequest&& req, Reply reply) { reply(ctx.sessions->List(req)); }});
+                [&ctx](HttpRequest&& req, Reply reply) {
+                    RunOnStore(ctx, std::move(reply),
+                               [&ctx, req = std::move(req)] { return ctx.sessions->List(req); });
+                }});
     router.Add({"GET", "/v1/sessions/", "v1_session_read", true, BodyClass::Small,
                 [&ctx](HttpRequest&& req, Reply reply) {
                     const auto [id, rest] = SplitSessionPath(req.path);
-                    if (rest.empty()) return reply(ctx.sessions->Read(req, id));
+                    if (rest.empty()) {
+                        RunOnStore(ctx, std::move(reply), [&ctx, req = std::move(req), id = id] {
+                            return ctx.sessions->Read(req, id);
+                        });
+                        return;
+                    }
                     constexpr std::string_view kImages = "images/";
                     int n = -1;
                     if (rest.rfind(kImages, 0) == 0) {
@@ -204,7 +217,9 @@ void AddSessionRoutes(Router& router, ServerContext& ctx) {
                         return reply(
                             HttpResponse::Error(404, "not_found", "no endpoint at " + req.path));
                     }
-                    reply(ctx.sessions->ReadImage(req, id, n));
+                    RunOnStore(ctx, std::move(reply), [&ctx, req = std::move(req), id = id, n] {
+                        return ctx.sessions->ReadImage(req, id, n);
+                    });
                 },
                 /*prefix=*/true});
     router.Add({"DELETE", "/v1/sessions/", "v1_session_delete", true, BodyClass::Small,
@@ -214,38 +229,44 @@ void AddSessionRoutes(Router& router, ServerContext& ctx) {
                         return reply(
                             HttpResponse::Error(404, "not_found", "no endpoint at " + req.path));
                     }
-                    reply(ctx.sessions->Remove(req, id));
+                    RunOnStore(ctx, std::move(reply), [&ctx, req = std::move(req), id = id] {
+                        return ctx.sessions->Remove(req, id);
+                    });
                 },
                 /*prefix=*/true});
     // The client's doors: no API key (the client never holds one), the session's token instead.
-    router.Add({"POST", "/v1/sessions/", "v1_session_run", false, BodyClass::Video,
-                [&ctx](HttpRequest&& req, Reply reply) {
-                    const auto [id, door] = SplitSessionPath(req.path);
-                    std::string mode;
-                    if (door == "image") {
-                        mode = "passive";
-                    } else if (door == "video") {
-                        mode = "blink";
-                    } else {
-                        return reply(
-                            HttpResponse::Error(404, "not_found", "no endpoint at " + req.path));
-                    }
-                    if (ctx.engine == nullptr || !ctx.ready) {
-                        return reply(
-                            HttpResponse::Error(503, "starting", "the models are loading; retry"));
-                    }
-                    auto begun = ctx.sessions->BeginRun(id, ClientToken(req), mode, req.remote);
-                    if (auto* refusal = std::get_if<HttpResponse>(&begun)) {
-                        return reply(std::move(*refusal));
-                    }
-                    auto run = std::get<SessionRun>(std::move(begun));
-                    if (mode == "passive") {
-                        PassiveDoor(ctx, std::move(req), std::move(reply), std::move(run));
-                    } else {
-                        BlinkDoor(ctx, std::move(req), std::move(reply), std::move(run));
-                    }
-                },
-                /*prefix=*/true});
+    router.Add(
+        {"POST", "/v1/sessions/", "v1_session_run", false, BodyClass::Video,
+         [&ctx](HttpRequest&& req, Reply reply) {
+             const auto [id, door] = SplitSessionPath(req.path);
+             std::string mode;
+             if (door == "image") {
+                 mode = "passive";
+             } else if (door == "video") {
+                 mode = "blink";
+             } else {
+                 return reply(HttpResponse::Error(404, "not_found", "no endpoint at " + req.path));
+             }
+             if (ctx.engine == nullptr || !ctx.ready) {
+                 return reply(
+                     HttpResponse::Error(503, "starting", "the models are loading; retry"));
+             }
+             RunOnStoreThread(
+                 ctx, std::move(reply),
+                 [&ctx, req = std::move(req), id = id, mode](const Reply& answer) mutable {
+                     auto begun = ctx.sessions->BeginRun(id, ClientToken(req), mode, req.remote);
+                     if (auto* refusal = std::get_if<HttpResponse>(&begun)) {
+                         return answer(std::move(*refusal));
+                     }
+                     auto run = std::get<SessionRun>(std::move(begun));
+                     if (mode == "passive") {
+                         PassiveDoor(ctx, std::move(req), answer, std::move(run));
+                     } else {
+                         BlinkDoor(ctx, std::move(req), answer, std::move(run));
+                     }
+                 });
+         },
+         /*prefix=*/true});
     router.Add({"GET", "/.well-known/jwks.json", "jwks", false, BodyClass::Small,
                 [&ctx](HttpRequest&&, Reply reply) { reply(ctx.sessions->Jwks()); }});
 }

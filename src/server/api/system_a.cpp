@@ -209,7 +209,10 @@ void AddSystemARoutes(Router& router, ServerContext& ctx) {
         std::make_shared<PollSessions>(static_cast<std::size_t>(ctx.config.poll_max_sessions), ttl);
     router.Add({"POST", "/start", "a_start", true, BodyClass::Small,
                 [&ctx, sessions, ttl](HttpRequest&& req, Reply reply) {
-                    reply(Start(ctx, *sessions, ttl, req));
+                    // It records the run in the store: on a store thread.
+                    RunOnStore(ctx, std::move(reply), [&ctx, sessions, ttl, req = std::move(req)] {
+                        return Start(ctx, *sessions, ttl, req);
+                    });
                 },
                 false, /*client_token_instead=*/true});
     router.Add({"POST", "/frame", "a_frame", true, BodyClass::Image,
