@@ -62,6 +62,7 @@ struct StreamObservation {
     std::optional<FaceResult> face;    ///< the main face's full result
     std::map<std::string, double> timings_ms;  ///< per stage
     double ms = 0;                             ///< the whole frame
+    std::vector<std::uint8_t> fingerprint;     ///< ImageAnalysis::fingerprint of the frame
 };
 
 /// @brief The passive evidence of a stream so far.

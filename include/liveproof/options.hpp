@@ -101,6 +101,8 @@ struct AnalyzeOptions {
     /// true; it sees the face after mesh and pose. A stream uses it to spend the ~10 ms only on
     /// frames whose pose may complete a challenge.
     std::function<bool(const FaceResult&)> antispoof_if;
+    /// Fill ImageAnalysis::fingerprint (a stream's near-duplicate frame signal).
+    bool fingerprint = false;
 
     /// @brief Detection and passive score only (what system B needs).
     static AnalyzeOptions PassiveOnly() {

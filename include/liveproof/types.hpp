@@ -82,6 +82,8 @@ struct ImageAnalysis {
     std::string detector;                      ///< "yunet" or "haar"
     std::vector<FaceResult> faces;             ///< largest face first
     std::map<std::string, double> timings_ms;  ///< wall time per stage, summed over faces
+    /// Luminance at 32 x 24 fixed points of the decoded image (AnalyzeOptions::fingerprint).
+    std::vector<std::uint8_t> fingerprint;
 };
 
 /// @brief One blink: frames where the eyes were judged closed (inclusive range).

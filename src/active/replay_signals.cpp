@@ -1,4 +1,5 @@
-// Frame-level replay signals: repeats by digest, source changes by header and JPEG tables.
+// Frame-level replay signals: repeats by digest and by fingerprint, source changes by header and
+// JPEG tables.
 #include "active/replay_signals.hpp"
 
 #include <sodium.h>
@@ -6,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "media/fingerprint.hpp"
 #include "media/jpeg_tables.hpp"
 
 namespace liveproof::active {
@@ -15,7 +17,14 @@ namespace {
 // Enough for any run the session caps allow (30 s at 30 fps is 900 frames).
 constexpr std::size_t kMaxDigests = 4096;
 
-std::uint64_t FrameDigest(std::span<const std::uint8_t> bytes) {
+// The latest decoded frames a new one is compared with: 18 s at 7 frames/s, 96 KiB a run.
+constexpr std::size_t kMaxFingerprints = 128;
+
+double Round1(double x) { return std::round(x * 10) / 10; }
+
+}  // namespace
+
+std::uint64_t ReplaySignals::Digest(std::span<const std::uint8_t> bytes) {
     unsigned char out[crypto_generichash_BYTES_MIN];
     crypto_generichash(out, sizeof out, bytes.data(), bytes.size(), nullptr, 0);
     std::uint64_t d = 0;
@@ -23,9 +32,36 @@ std::uint64_t FrameDigest(std::span<const std::uint8_t> bytes) {
     return d;
 }
 
-double Round1(double x) { return std::round(x * 10) / 10; }
+std::optional<challenge::FailReason> ReplaySignals::Triggered(const std::string& trigger) {
+    if (trigger.empty()) return std::nullopt;
+    if (first_trigger_.empty()) first_trigger_ = trigger;
+    if (!rules_.enforce) return std::nullopt;
+    return challenge::FailReason::InjectionSuspected;
+}
 
-}  // namespace
+std::optional<challenge::FailReason> ReplaySignals::OnDecoded(
+    std::uint64_t digest, std::span<const std::uint8_t> fingerprint) {
+    if (fingerprint.empty() || rules_.near_duplicate_points < 0) return std::nullopt;
+    bool near = false;
+    for (const auto& [earlier_digest, earlier] : fingerprints_) {
+        // The same bytes again: an exact repeat, which OnFrame counted.
+        if (earlier_digest == digest) return std::nullopt;
+        near = near || media::FingerprintDistance(fingerprint, earlier, kNearDuplicateTolerance) <=
+                           rules_.near_duplicate_points;
+    }
+    const std::vector<std::uint8_t> copy(fingerprint.begin(), fingerprint.end());
+    if (fingerprints_.size() < kMaxFingerprints) {
+        fingerprints_.emplace_back(digest, copy);
+    } else {
+        fingerprints_[next_fingerprint_] = {digest, copy};
+        next_fingerprint_ = (next_fingerprint_ + 1) % kMaxFingerprints;
+    }
+    if (!near) return std::nullopt;
+    ++near_duplicates_;
+    const bool over = rules_.max_duplicate_frames >= 0 &&
+                      duplicates_ + near_duplicates_ > rules_.max_duplicate_frames;
+    return Triggered(over ? "near_duplicate_frames" : "");
+}
 
 std::optional<challenge::FailReason> ReplaySignals::OnFrame(double t,
                                                             std::span<const std::uint8_t> bytes,
@@ -40,10 +76,11 @@ std::optional<challenge::FailReason> ReplaySignals::OnFrame(double t,
     }
     last_t_ = t;
     std::string trigger;
-    const std::uint64_t digest = FrameDigest(bytes);
+    const std::uint64_t digest = Digest(bytes);
     if (seen_.count(digest) != 0) {
         ++duplicates_;
-        if (rules_.max_duplicate_frames >= 0 && duplicates_ > rules_.max_duplicate_frames) {
+        if (rules_.max_duplicate_frames >= 0 &&
+            duplicates_ + near_duplicates_ > rules_.max_duplicate_frames) {
             trigger = "duplicate_frames";
         }
     } else if (seen_.size() < kMaxDigests) {
@@ -62,16 +99,14 @@ std::optional<challenge::FailReason> ReplaySignals::OnFrame(double t,
         }
         tables_ = tables;
     }
-    if (trigger.empty()) return std::nullopt;
-    if (first_trigger_.empty()) first_trigger_ = trigger;
-    if (!rules_.enforce) return std::nullopt;
-    return challenge::FailReason::InjectionSuspected;
+    return Triggered(trigger);
 }
 
 nlohmann::ordered_json ReplaySignals::ToJson(const challenge::ChallengeSession& session) const {
     nlohmann::ordered_json j;
     j["frames_received"] = frames_;
     j["duplicate_frames"] = duplicates_;
+    j["near_duplicate_frames"] = near_duplicates_;
     j["resolution_changes"] = resolution_changes_;
     j["jpeg_table_changes"] = table_changes_;
     if (size_) j["resolution"] = std::to_string(size_->first) + "x" + std::to_string(size_->second);

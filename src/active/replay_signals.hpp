@@ -9,6 +9,8 @@
 #include <span>
 #include <string>
 #include <unordered_set>
+#include <utility>
+#include <vector>
 
 #include "liveproof/challenge_session.hpp"
 
@@ -16,9 +18,17 @@ namespace liveproof::active {
 
 /// @brief Which frame signals end a run (settings, documented in docs/sessions.md).
 struct FrameSignalRules {
-    int max_duplicate_frames = 2;       ///< byte-identical repeats tolerated; -1 = never fail
+    /// Repeats tolerated (byte-identical, and near-duplicates: the same picture re-encoded or
+    /// slightly edited); -1 = never fail.
+    int max_duplicate_frames = 2;
     bool fail_on_source_change = true;  ///< a new resolution or new JPEG tables fails
     bool enforce = true;                ///< false: record only, never fail (anonymous doors)
+    /// A frame is a near-duplicate of an earlier one when at most this many of its 768
+    /// fingerprint points differ by more than kNearDuplicateTolerance levels; -1 = not checked.
+    /// Measured on the shared videos' frames at 30 fps: byte-distinct frames of a live camera
+    /// differ in 24 points or more (adjacent frames), the same frame re-encoded at quality 92
+    /// (with or without a pixel changed and the brightness raised by one level) in at most 4.
+    int near_duplicate_points = 8;
 };
 
 /// @brief WHAT THIS OBJECT REPRESENTS: the frame-level replay signals of one run, recorded for
@@ -33,6 +43,20 @@ class ReplaySignals {
     std::optional<challenge::FailReason> OnFrame(double t, std::span<const std::uint8_t> bytes,
                                                  int width, int height);
 
+    /// @brief The same frame (its bytes' Digest) once decoded, with its luminance
+    /// @p fingerprint (StreamObservation::fingerprint; empty: nothing to compare). Returns
+    /// InjectionSuspected when it is a near-duplicate that makes the run fail by the rules.
+    /// Frames whose bytes repeat an earlier frame's were counted by OnFrame and are not
+    /// counted again.
+    std::optional<challenge::FailReason> OnDecoded(std::uint64_t digest,
+                                                   std::span<const std::uint8_t> fingerprint);
+
+    /// @brief The digest OnFrame keeps of a frame's bytes.
+    static std::uint64_t Digest(std::span<const std::uint8_t> bytes);
+
+    /// Levels two fingerprint points may differ by and still count as the same.
+    static constexpr int kNearDuplicateTolerance = 3;
+
     /// @brief The signals as recorded: frames, duplicates, resolution and table changes,
     /// inter-arrival mean / standard deviation / longest gap (ms), and the challenges' timings
     /// from @p session (reaction time, transition frames).
@@ -44,6 +68,11 @@ class ReplaySignals {
     FrameSignalRules rules_;
     int frames_ = 0;
     int duplicates_ = 0;
+    int near_duplicates_ = 0;
+    // The fingerprints of the latest decoded frames (a ring of kMaxFingerprints), with the
+    // digest of their bytes.
+    std::vector<std::pair<std::uint64_t, std::vector<std::uint8_t>>> fingerprints_;
+    std::size_t next_fingerprint_ = 0;
     int resolution_changes_ = 0;
     int table_changes_ = 0;
     std::optional<std::pair<int, int>> size_;
@@ -55,6 +84,7 @@ class ReplaySignals {
     double gap_max_ = 0;
     int gaps_ = 0;
     std::string first_trigger_;  // what failed the run, if anything did
+    std::optional<challenge::FailReason> Triggered(const std::string& trigger);
 };
 
 }  // namespace liveproof::active

@@ -11,6 +11,7 @@
 #include "engine/engine_impl.hpp"
 #include "engine/stage_timer.hpp"
 #include "media/decode.hpp"
+#include "media/fingerprint.hpp"
 
 namespace liveproof {
 
@@ -92,6 +93,7 @@ Expected<ImageAnalysis> Engine::AnalyzeUnguarded(std::span<const std::uint8_t> b
                              std::to_string(static_cast<int>(out.timings_ms["decode"])) + " ms)");
     }
     out.exif_orientation = image.header.exif_orientation;
+    if (what.fingerprint) out.fingerprint = media::LumaFingerprint(image.bgr);
     auto lease = impl_->pool->Acquire();
     {
         engine::StageTimer t(out.timings_ms, "analyze");
@@ -116,6 +118,7 @@ Expected<ImageAnalysis> Engine::AnalyzeBgrUnguarded(const unsigned char* bgr, in
     }
     const cv::Mat image(height, width, CV_8UC3, const_cast<unsigned char*>(bgr), stride);
     ImageAnalysis out;
+    if (what.fingerprint) out.fingerprint = media::LumaFingerprint(image);
     auto lease = impl_->pool->Acquire();
     {
         engine::StageTimer t(out.timings_ms, "total");

@@ -28,6 +28,7 @@ FaceStream::Plan FaceStream::PlanFrame(double t, const Decisive& decisive) {
     what.eyes = options_.eyes;
     what.max_faces = options_.max_faces;
     what.detect_max_side = options_.detect_max_side;
+    what.fingerprint = true;  // the doors' near-duplicate frame signal
     if (hint_ && since_detect_ < options_.redetect_every - 1 &&
         t - last_face_time_ < options_.track_max_gap_s) {
         what.track = *hint_;
@@ -98,6 +99,7 @@ StreamObservation FaceStream::Absorb(const Plan& plan, Expected<ImageAnalysis> a
         return o;
     }
     o.timings_ms = analysis->timings_ms;
+    o.fingerprint = std::move(analysis->fingerprint);
     o.face_count = static_cast<int>(analysis->faces.size());
     o.tracked = analysis->detector == "track";
     if (plan.what.track && !o.tracked) since_detect_ = 0;  // the face left its crop: detected

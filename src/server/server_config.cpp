@@ -269,6 +269,8 @@ const std::map<std::string, Setting>& Table() {
         {"session_min_transition_frames", Int(&ServerConfig::session_min_transition_frames, 0, 30)},
         {"max_duplicate_frames",
          Number(&active::FrameSignalRules::max_duplicate_frames, -1, 1000, kFrameSignals)},
+        {"near_duplicate_points",
+         Number(&active::FrameSignalRules::near_duplicate_points, -1, 768, kFrameSignals)},
         {"fail_on_source_change",
          Bool(&active::FrameSignalRules::fail_on_source_change, kFrameSignals)},
         {"data_dir", Str(&ServerConfig::data_dir)},

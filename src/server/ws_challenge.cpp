@@ -134,6 +134,7 @@ ChallengeConnection::FrameResult ChallengeConnection::AnalyzeFrame(std::uint64_t
     }
     FrameResult r;
     r.seq = seq;
+    r.digest = active::ReplaySignals::Digest(jpeg);
     if (o.face) r.box = {o.face->x1, o.face->y1, o.face->x2, o.face->y2};
     o.face.reset();  // A's messages need none of it; the copy to the strand stays small
     r.observation = std::move(o);
@@ -157,6 +158,10 @@ void ChallengeConnection::OnResult(const FrameResult& r) {
     if (finished()) return;
     ++frames_analysed_;
     answering_ = r.seq;
+    // What the decoded picture says about its source comes before what its face says.
+    if (const auto reason = signals_.OnDecoded(r.digest, o.fingerprint)) {
+        return Emit(run_.Reject(*reason));
+    }
     const auto event = run_.Judge(o);
     if (event) KeepImages(r, *event);
     Emit(event);

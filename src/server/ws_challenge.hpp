@@ -77,6 +77,7 @@ class ChallengeConnection : public std::enable_shared_from_this<ChallengeConnect
         std::uint64_t seq = 0;  // which client message this frame was
         StreamObservation observation;
         std::vector<std::uint8_t> bytes;  // the frame, back for the audit images
+        std::uint64_t digest = 0;         // ReplaySignals::Digest of the frame
         nlohmann::json box;               // the main face's box, or null
     };
 

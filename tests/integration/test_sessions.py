@@ -623,6 +623,47 @@ class SessionFlows(ServerTestCase):
         metrics = self.server.get("/metrics", self.alpha.headers).text()
         self.assertNotIn('liveproof_internal_errors_total{', metrics)
 
+    def test_11_the_same_picture_in_new_bytes_fails_as_a_near_duplicate(self):
+        """A centred frame, then three copies made by ffmpeg with the same tables (new bytes, the
+        same picture): the third copy is past max_duplicate_frames (2) and the run ends
+        injection_suspected."""
+        centre = self.pose_frames()["CENTER"][0]
+        out = tempfile.mkdtemp()
+        original = os.path.join(out, "f.jpg")
+        with open(original, "wb") as f:
+            f.write(base64.b64decode(centre))
+        # New bytes, the same picture: re-encoded once, brightened by 1.2 %, re-encoded twice.
+        steps = [(original, "c0.jpg", []), (original, "c1.jpg", ["-vf", "eq=brightness=0.012"]),
+                 ("c0.jpg", "c2.jpg", [])]
+        copies = []
+        for source, name, args in steps:
+            path = os.path.join(out, name)
+            subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-i", os.path.join(out, source),
+                            *args, "-q:v", "5", path], check=True, timeout=60)
+            with open(path, "rb") as f:
+                copies.append(base64.b64encode(f.read()).decode())
+        self.assertEqual(len({centre, *copies}), 4, "the copies' bytes must be new")
+        s = self.alpha.create()
+        client = WsDoor(self, s)
+        messages = [client.first()]
+        try:
+            for frame in [centre] + copies:
+                messages.append(client.send(frame))
+                if messages[-1]["type"] in ("complete", "failed"):
+                    break
+        except WsClosed:
+            pass
+        client.close(None)
+        record = self.alpha.read(s["session_id"])
+        print(f"\n[near-duplicates] {messages[-1].get('reason')}: {json.dumps(record['signals'])}",
+              file=sys.stderr)
+        self.assertEqual((messages[-1]["type"], messages[-1]["reason"]),
+                         ("failed", "injection_suspected"), messages)
+        self.assertEqual((record["status"], record["reason"]), ("FAILED", "injection_suspected"))
+        self.assertEqual(record["signals"]["near_duplicate_frames"], 3)
+        self.assertEqual(record["signals"]["duplicate_frames"], 0)
+        self.assertEqual(record["signals"]["trigger"], "near_duplicate_frames")
+
 
 class AttemptLimits(ServerTestCase):
     """5 failed sessions of one device in the window lock it out (429 with Retry-After)."""

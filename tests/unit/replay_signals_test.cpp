@@ -77,5 +77,43 @@ TEST(ReplaySignals, RecordOnlyNeverFailsButRecords) {
     EXPECT_TRUE(j["challenges"].is_array());
 }
 
+// A fingerprint: 768 points of @p level, with @p changed of them moved by @p by.
+std::vector<std::uint8_t> Print(std::uint8_t level, int changed = 0, int by = 10) {
+    std::vector<std::uint8_t> f(768, level);
+    for (int i = 0; i < changed; ++i)
+        f[static_cast<std::size_t>(i)] += static_cast<std::uint8_t>(by);
+    return f;
+}
+
+TEST(ReplaySignals, TheSamePictureInNewBytesIsANearDuplicate) {
+    ReplaySignals s({/*max_duplicate_frames=*/1, true, true});
+    EXPECT_FALSE(s.OnDecoded(1, Print(100)));
+    EXPECT_FALSE(s.OnDecoded(2, Print(150)));     // a new picture
+    EXPECT_FALSE(s.OnDecoded(3, Print(100, 8)));  // 8 points moved: the same picture (1)
+    auto session = challenge::ChallengeSession::Create(
+        {}, [] { return 0.0; }, [] { return 0u; });
+    EXPECT_EQ(s.ToJson(*session)["near_duplicate_frames"], 1);
+    // Every point within 3 levels: the same picture (2), past the tolerance of 1 repeat.
+    EXPECT_EQ(s.OnDecoded(4, Print(100, 768, 3)), challenge::FailReason::InjectionSuspected);
+    EXPECT_EQ(s.ToJson(*session)["near_duplicate_frames"], 2);
+    EXPECT_EQ(s.ToJson(*session)["trigger"], "near_duplicate_frames");
+}
+
+TEST(ReplaySignals, NearDuplicatesKeepTheirDistanceAndExactRepeatsAreNotCountedTwice) {
+    ReplaySignals s({0, true, true});
+    EXPECT_FALSE(s.OnDecoded(1, Print(100)));
+    EXPECT_FALSE(s.OnDecoded(2, Print(100, 9)));       // 9 points moved: a new frame
+    EXPECT_FALSE(s.OnDecoded(3, Print(100, 768, 4)));  // every point moved by 4
+    EXPECT_FALSE(s.OnDecoded(1, Print(100)));          // the same bytes: OnFrame's to count
+    EXPECT_FALSE(s.OnDecoded(9, {}));                  // nothing decoded: nothing to compare
+    FrameSignalRules off;
+    off.near_duplicate_points = -1;
+    ReplaySignals unchecked(off);
+    EXPECT_FALSE(unchecked.OnDecoded(1, Print(100)));
+    EXPECT_FALSE(unchecked.OnDecoded(2, Print(100)));
+    EXPECT_FALSE(unchecked.OnDecoded(3, Print(100)));
+    EXPECT_FALSE(unchecked.OnDecoded(4, Print(100)));
+}
+
 }  // namespace
 }  // namespace liveproof::active

@@ -94,17 +94,24 @@ HttpResponse JudgeFrame(ServerContext& ctx, PollSession& s, const std::vector<st
     if (const auto reason = s.signals.OnFrame(ChallengeClockSeconds(), bytes, width, height)) {
         event = s.run.Reject(*reason);
     } else {
+        event = s.run.OnArrival();  // the idle and session clocks, judged at arrival
+    }
+    if (!event) {
         ++s.frames_analysed;
-        StreamObservation o;
-        event = s.run.Feed(active::Frame::Encoded(bytes), ChallengeClockSeconds(), &o);
+        const StreamObservation o = s.run.Analyze(
+            active::Frame::Encoded(bytes), ChallengeClockSeconds(), s.run.CurrentActionCheck());
         if (o.error) {
             CountEngineError(ctx, *o.error, "poll_frame");
         } else {
             ObserveStages(ctx, o.timings_ms);
         }
         if (o.face) box = {o.face->x1, o.face->y1, o.face->x2, o.face->y2};
+        // What the decoded picture says about its source comes before what its face says.
+        const auto reason =
+            s.signals.OnDecoded(active::ReplaySignals::Digest(bytes), o.fingerprint);
+        event = reason ? s.run.Reject(*reason) : s.run.Judge(o);
     }
-    if (!event) return Detail(500, "the session gave no answer");  // never: Feed always judges
+    if (!event) return Detail(500, "the session gave no answer");  // never: Judge always answers
     if (event->type == challenge::EventType::Error) {
         return event->message == challenge::kAErrorCouldNotDecode ? Detail(400, "Invalid image")
                                                                   : Detail(422, event->message);
