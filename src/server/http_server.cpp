@@ -60,6 +60,9 @@ struct HttpServer::Impl {
     std::atomic<int> open_connections{0};
     std::atomic<int> in_flight{0};
     std::atomic<int> ws_sessions{0};
+    // Handshakes past the capacity check whose run the store is still recording: they count
+    // against ws_max_sessions as if open, so a burst of handshakes cannot pass the cap at once.
+    std::atomic<int> ws_handshakes{0};
     std::atomic<bool> draining{false};
     int bound_port = 0;
     // Open connections (HTTP and WebSocket) per client address, for max_connections_per_client.
@@ -463,7 +466,13 @@ class Session : public std::enable_shared_from_this<Session> {
 
     // WS /ws: system A's challenge. Checked like an HTTP route: path, key, Origin, capacity.
     void Upgrade(WireRequest msg, const HttpRequest& req) {
-        if (auto refusal = UpgradeRefusal(req, server_.ctx, server_.ws_sessions.load())) {
+        // Counted from the check until the WebSocket is open (then ws_sessions counts it) or
+        // refused: released when the last of the handlers below that hold it is gone.
+        const int claimed = ++server_.ws_handshakes;
+        auto claim =
+            std::shared_ptr<void>(nullptr, [count = &server_.ws_handshakes](void*) { --*count; });
+        if (auto refusal =
+                UpgradeRefusal(req, server_.ctx, server_.ws_sessions.load() + claimed - 1)) {
             return Write(std::move(*refusal), false, false);
         }
         const auto m = req.Query("mirrored");
@@ -472,12 +481,12 @@ class Session : public std::enable_shared_from_this<Session> {
         // comes back onto this connection's strand.
         auto self = shared_from_this();
         auto wire = std::make_shared<WireRequest>(std::move(msg));
-        const bool queued = PostToStore(server_.ctx, [self, wire, req, mirrored] {
+        const bool queued = PostToStore(server_.ctx, [self, wire, req, mirrored, claim] {
             auto session = std::make_shared<WsRunOrRefusal>(
                 HttpResponse::Error(500, "internal", "an unexpected error occurred"));
             Guarded(
                 self->server_, "ws_begin", [&] { *session = self->BeginWsRun(req); }, [] {});
-            net::post(self->stream_.get_executor(), [self, wire, session, mirrored] {
+            net::post(self->stream_.get_executor(), [self, wire, session, mirrored, claim] {
                 self->Guard([&] { self->Accept(std::move(*wire), mirrored, std::move(*session)); });
             });
         });
