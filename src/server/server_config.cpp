@@ -277,6 +277,7 @@ const std::map<std::string, Setting>& Table() {
         {"store_url", Str(&ServerConfig::store_url, /*secret=*/true)},
         {"signing_key_file", Str(&ServerConfig::signing_key_file)},
         {"store_threads", Int(&ServerConfig::store_threads, 1, 64)},
+        {"store_pool_size", Int(&ServerConfig::store_pool_size, 1, 256)},
         {"store_queue", Int(&ServerConfig::store_queue, 1, 1000000)},
         {"node_id", Str(&ServerConfig::node_id)},
         {"public_url", Str(&ServerConfig::public_url)},
@@ -395,8 +396,8 @@ Expected<void> ServerConfig::Finalize() {
         }
     }
     if (session_ttl > session_max_ttl) return Bad("session_ttl", "must not exceed session_max_ttl");
-    if (!store_url.empty() && store_url.rfind("sqlite:", 0) != 0) {
-        return Bad("store_url", "only sqlite:PATH is supported by this build");
+    if (!store_url.empty() && StoreKindOf(store_url).empty()) {
+        return Bad("store_url", "must be sqlite:PATH or postgresql://... (postgres://...)");
     }
     // Cross-field rules (centre inside action angles): a server whose every challenge would
     // close 1011 does not start.
@@ -423,6 +424,13 @@ nlohmann::json ServerConfig::ToJson() const {
     nlohmann::json j = nlohmann::json::object();
     for (const auto& [key, setting] : Table()) j[key] = setting.get(*this);
     return j;
+}
+
+std::string_view StoreKindOf(std::string_view store_url) {
+    if (store_url.empty() || store_url.rfind("sqlite:", 0) == 0) return "sqlite";
+    if (store_url.rfind("postgresql://", 0) == 0 || store_url.rfind("postgres://", 0) == 0)
+        return "postgresql";
+    return "";
 }
 
 }  // namespace liveproof::server

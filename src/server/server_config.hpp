@@ -88,7 +88,10 @@ struct ServerConfig {
 
     // Liveness sessions (docs/sessions.md).
     std::string data_dir = "liveproof-data";  ///< the SQLite store and the signing keys
-    std::string store_url;                    ///< "" = SQLite <data_dir>/liveproof.db; sqlite:PATH
+    /// "" = SQLite <data_dir>/liveproof.db; sqlite:PATH; postgresql://... (or postgres://) for
+    /// the store several nodes share.
+    std::string store_url;
+    int store_pool_size = 4;       ///< PostgreSQL connections per node at most
     std::string signing_key_file;  ///< "" = <data_dir>/signing_keys.json, made at first start
     /// Threads that make the store calls, so that no network thread waits on the store (a
     /// commit waits on the disk); SQLite serialises writes anyway, PostgreSQL can use more.
@@ -124,5 +127,9 @@ struct ServerConfig {
     /// @brief The effective settings; API keys are shown only as a count.
     [[nodiscard]] nlohmann::json ToJson() const;
 };
+
+/// @brief Which store a store_url names: "sqlite" (sqlite:PATH, or "" for the default file),
+/// "postgresql" (postgresql:// or postgres://), or "" for anything else.
+std::string_view StoreKindOf(std::string_view store_url);
 
 }  // namespace liveproof::server

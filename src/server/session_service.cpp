@@ -296,9 +296,14 @@ Expected<std::unique_ptr<SessionService>> SessionService::Open(ServerContext& ct
         return MakeError(ErrorCode::InvalidArgument,
                          "data_dir " + c.data_dir + ": " + ec.message());
     fs::permissions(c.data_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
-    const std::string db = c.store_url.empty() ? (fs::path(c.data_dir) / "liveproof.db").string()
-                                               : c.store_url.substr(std::string("sqlite:").size());
-    auto store = store::OpenSqliteStore(db);
+    const bool shared = StoreKindOf(c.store_url) == "postgresql";
+    const std::string db = shared ? store::RedactedPgUrl(c.store_url)
+                           : c.store_url.empty()
+                               ? (fs::path(c.data_dir) / "liveproof.db").string()
+                               : c.store_url.substr(std::string("sqlite:").size());
+    auto store =
+        shared ? store::OpenPostgresStore(c.store_url, static_cast<std::size_t>(c.store_pool_size))
+               : store::OpenSqliteStore(db);
     if (!store) return Unexpected{store.error()};
     const std::string key_file = c.signing_key_file.empty()
                                      ? (fs::path(c.data_dir) / "signing_keys.json").string()

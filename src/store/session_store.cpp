@@ -1,7 +1,8 @@
-// The status names of the session store, the one place that spells them.
+// The status names and the list cursor of the session store, the one place that spells them.
 #include "store/session_store.hpp"
 
 #include <array>
+#include <charconv>
 #include <utility>
 
 namespace liveproof::store {
@@ -31,6 +32,23 @@ std::optional<SessionStatus> ParseSessionStatus(std::string_view name) {
 bool IsTerminal(SessionStatus status) {
     return status == SessionStatus::Succeeded || status == SessionStatus::Failed ||
            status == SessionStatus::Expired;
+}
+
+std::string ListCursorText(const SessionRecord& last) {
+    return std::to_string(last.created_ms) + ":" + last.id;
+}
+
+std::optional<ListCursor> ParseListCursor(std::string_view text) {
+    const auto colon = text.find(':');
+    if (colon == std::string_view::npos || colon == 0 || text.size() - colon - 1 != 32)
+        return std::nullopt;
+    ListCursor c;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + colon, c.created_ms);
+    if (ec != std::errc() || end != text.data() + colon || c.created_ms < 0) return std::nullopt;
+    c.id = std::string(text.substr(colon + 1));
+    for (const char ch : c.id)
+        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'))) return std::nullopt;
+    return c;
 }
 
 }  // namespace liveproof::store

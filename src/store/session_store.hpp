@@ -100,6 +100,16 @@ struct ListPage {
     std::string next_cursor;  ///< "" = no more
 };
 
+/// @brief Where a page ends: the next page starts strictly after (created_ms, id), newest first.
+struct ListCursor {
+    std::int64_t created_ms = 0;
+    std::string id;
+};
+/// @brief The cursor a page's last row gives: "created_ms:id".
+std::string ListCursorText(const SessionRecord& last);
+/// @brief A cursor ListCursorText wrote, or nullopt for any other text.
+std::optional<ListCursor> ParseListCursor(std::string_view text);
+
 /// @brief Who an attempt limit counts.
 enum class AttemptScope { Device, Key };
 
@@ -166,5 +176,15 @@ class SessionStore {
 /// @brief Opens (creating if needed) the SQLite store at @p path: WAL journal, synchronous
 /// commits, schema migrated to the current version.
 Expected<std::unique_ptr<SessionStore>> OpenSqliteStore(const std::string& path);
+
+/// @brief Opens the PostgreSQL store at @p url (libpq URI or conninfo) with at most
+/// @p pool_size connections, migrating the schema once however many nodes start together (an
+/// advisory lock). The database may be down later: calls then fail (the server answers 503)
+/// and the pool reconnects when it returns.
+Expected<std::unique_ptr<SessionStore>> OpenPostgresStore(const std::string& url,
+                                                          std::size_t pool_size);
+
+/// @brief A PostgreSQL URL without its password (for messages and logs).
+std::string RedactedPgUrl(std::string_view url);
 
 }  // namespace liveproof::store

@@ -4,7 +4,6 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
-#include <charconv>
 #include <mutex>
 
 #include "store/session_store.hpp"
@@ -92,25 +91,6 @@ SessionRecord RecordFrom(const SqliteStatement& s) {
     r.started_ms = s.Int(16);
     r.finished_ms = s.Int(17);
     return r;
-}
-
-// "created_ms:id" of the last row of a page; the next page starts strictly after it.
-struct Cursor {
-    std::int64_t created_ms = 0;
-    std::string id;
-};
-
-std::optional<Cursor> ParseCursor(std::string_view text) {
-    const auto colon = text.find(':');
-    if (colon == std::string_view::npos || colon == 0 || text.size() - colon - 1 != 32)
-        return std::nullopt;
-    Cursor c;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + colon, c.created_ms);
-    if (ec != std::errc() || end != text.data() + colon || c.created_ms < 0) return std::nullopt;
-    c.id = std::string(text.substr(colon + 1));
-    for (const char ch : c.id)
-        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'))) return std::nullopt;
-    return c;
 }
 
 /// @brief WHAT THIS OBJECT REPRESENTS: the store on one SQLite file.
@@ -250,9 +230,9 @@ class SqliteStore final : public SessionStore {
     }
 
     Expected<ListPage> List(const ListQuery& query) override {
-        std::optional<Cursor> cursor;
+        std::optional<ListCursor> cursor;
         if (!query.cursor.empty()) {
-            cursor = ParseCursor(query.cursor);
+            cursor = ParseListCursor(query.cursor);
             if (!cursor)
                 return MakeError(ErrorCode::InvalidArgument,
                                  "cursor is not a next_cursor this server gave");
@@ -275,7 +255,7 @@ class SqliteStore final : public SessionStore {
         if (page.sessions.size() > query.limit) {
             page.sessions.resize(query.limit);
             const auto& last = page.sessions.back();
-            page.next_cursor = std::to_string(last.created_ms) + ":" + last.id;
+            page.next_cursor = ListCursorText(last);
         }
         return page;
     }

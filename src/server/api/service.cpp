@@ -86,18 +86,22 @@ void AddServiceRoutes(Router& router, ServerContext& ctx) {
                  reply(HttpResponse::Json(503, {{"status", "not_ready"}}));
                  return;
              }
-             // Sessions need their store: a node that cannot reach it is not ready.
-             if (ctx.sessions != nullptr) {
+             const auto ready = [&ctx] {
+                 return HttpResponse::Json(200, {{"status", "ready"},
+                                                 {"workers", ctx.workers->threads()},
+                                                 {"queue_depth", ctx.workers->depth()},
+                                                 {"models", "verified"}});
+             };
+             if (ctx.sessions == nullptr) return reply(ready());
+             // Sessions need their store: a node that cannot reach it is not ready. The round
+             // trip runs on a store thread (a dead database takes a connect timeout to say so).
+             RunOnStore(ctx, std::move(reply), [&ctx, ready] {
                  if (auto ok = ctx.sessions->store().Check(); !ok) {
-                     reply(HttpResponse::Json(
-                         503, {{"status", "not_ready"}, {"reason", "session store unreachable"}}));
-                     return;
+                     return HttpResponse::Json(
+                         503, {{"status", "not_ready"}, {"reason", "session store unreachable"}});
                  }
-             }
-             reply(HttpResponse::Json(200, {{"status", "ready"},
-                                            {"workers", ctx.workers->threads()},
-                                            {"queue_depth", ctx.workers->depth()},
-                                            {"models", "verified"}}));
+                 return ready();
+             });
          }});
     router.Add(
         {"GET", "/metrics", "metrics", true, BodyClass::Small, [&ctx](HttpRequest&&, Reply reply) {

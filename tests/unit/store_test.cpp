@@ -1,6 +1,10 @@
-// The SQLite session store on a real file: single-use starts, compare-and-set finishes, expiry,
-// interrupted runs, images, the audit trail, paging, retention, and the schema's version.
+// The session stores, one suite for both: SQLite on a real file, and PostgreSQL on a real server
+// (tests/store/with_postgres.sh starts one and sets LIVEPROOF_TEST_PG_URL; without it the
+// PostgreSQL cases skip). Single-use starts, compare-and-set finishes, expiry, interrupted runs,
+// images, the audit trail, paging, retention, and the schema's version; for PostgreSQL also
+// migrations by nodes starting together.
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -46,22 +50,64 @@ Terminal Live(std::int64_t at) {
     return {SessionStatus::Succeeded, "live", "", R"({"frames":10})", "a.b.c", at};
 }
 
-class SqliteStoreTest : public ::testing::Test {
+// The PostgreSQL server of tests/store/with_postgres.sh, or "".
+std::string PgUrl() {
+    const char* url = std::getenv("LIVEPROOF_TEST_PG_URL");
+    return url != nullptr ? url : "";
+}
+
+// Runs SQL on the test's PostgreSQL outside the store (set-up and tampering).
+bool PgExec(const std::string& sql) {
+    PGconn* c = PQconnectdb(PgUrl().c_str());
+    PGresult* r = PQexec(c, sql.c_str());
+    const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (!ok) ADD_FAILURE() << PQerrorMessage(c);
+    PQclear(r);
+    PQfinish(c);
+    return ok;
+}
+
+constexpr const char* kDropSchema =
+    "DROP TABLE IF EXISTS session_images, audit, sessions, schema_migrations";
+
+class StoreTest : public ::testing::TestWithParam<std::string> {
   protected:
     void SetUp() override {
-        dir_ = fs::temp_directory_path() /
-               ("liveproof_store_" + std::to_string(::getpid()) + "_" +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
-        path_ = (dir_ / "liveproof.db").string();
-        auto opened = OpenSqliteStore(path_);
+        if (GetParam() == "postgresql") {
+            if (PgUrl().empty()) {
+                GTEST_SKIP() << "no PostgreSQL: ctest runs these cases through "
+                                "tests/store/with_postgres.sh (store_postgresql)";
+            }
+            ASSERT_TRUE(PgExec(kDropSchema));
+        } else {
+            dir_ = fs::temp_directory_path() /
+                   ("liveproof_store_" + std::to_string(::getpid()) + "_" +
+                    ::testing::UnitTest::GetInstance()->current_test_info()->name());
+            fs::remove_all(dir_);
+            fs::create_directories(dir_);
+            path_ = (dir_ / "liveproof.db").string();
+        }
+        auto opened = OpenAnother();
         ASSERT_TRUE(opened) << opened.error().detail;
         store_ = std::move(*opened);
     }
     void TearDown() override {
         store_.reset();
-        fs::remove_all(dir_);
+        if (!dir_.empty()) fs::remove_all(dir_);
+    }
+    // Another handle on the same database: a second process, or a second node.
+    Expected<std::unique_ptr<SessionStore>> OpenAnother() {
+        if (GetParam() == "postgresql") return OpenPostgresStore(PgUrl(), 4);
+        return OpenSqliteStore(path_);
+    }
+    // SQL run on the database behind the store's back.
+    bool ExecRaw(const std::string& sql) {
+        if (GetParam() == "postgresql") return PgExec(sql);
+        sqlite3* db = nullptr;
+        const bool ok = sqlite3_open(path_.c_str(), &db) == SQLITE_OK &&
+                        sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK;
+        sqlite3_close(db);
+        return ok;
     }
     SessionStatus StatusOf(const std::string& id) {
         auto s = store_->Get(id);
@@ -73,7 +119,7 @@ class SqliteStoreTest : public ::testing::Test {
     std::unique_ptr<SessionStore> store_;
 };
 
-TEST_F(SqliteStoreTest, RoundTripsEveryField) {
+TEST_P(StoreTest, RoundTripsEveryField) {
     SessionRecord s = NewSession(Id(1), 1000);
     ASSERT_TRUE(store_->Create(s));
     EXPECT_FALSE(store_->Create(s));  // the same id twice
@@ -90,10 +136,10 @@ TEST_F(SqliteStoreTest, RoundTripsEveryField) {
     ASSERT_TRUE(none);
     EXPECT_FALSE(*none);
     EXPECT_TRUE(store_->Check());
-    EXPECT_EQ(store_->kind(), "sqlite");
+    EXPECT_EQ(store_->kind(), GetParam());
 }
 
-TEST_F(SqliteStoreTest, StartsOnceWithTheRightTokenOnly) {
+TEST_P(StoreTest, StartsOnceWithTheRightTokenOnly) {
     ASSERT_TRUE(store_->Create(NewSession(Id(1), 1000)));
     EXPECT_EQ(*store_->Start(Id(1), std::string(64, 'b'), "node-a", 2000), StartOutcome::BadToken);
     EXPECT_EQ(*store_->Start(Id(1), "", "node-a", 2000), StartOutcome::BadToken);
@@ -107,7 +153,7 @@ TEST_F(SqliteStoreTest, StartsOnceWithTheRightTokenOnly) {
     EXPECT_EQ(s->started_ms, 2000);
 }
 
-TEST_F(SqliteStoreTest, FinishesOnceAndOnlyARunningSession) {
+TEST_P(StoreTest, FinishesOnceAndOnlyARunningSession) {
     ASSERT_TRUE(store_->Create(NewSession(Id(1), 1000)));
     EXPECT_FALSE(*store_->Finish(Id(1), Live(3000)));  // not started
     ASSERT_EQ(*store_->Start(Id(1), kToken, "node-a", 2000), StartOutcome::Started);
@@ -122,10 +168,10 @@ TEST_F(SqliteStoreTest, FinishesOnceAndOnlyARunningSession) {
     EXPECT_EQ(*store_->Start(Id(1), kToken, "node-a", 4000), StartOutcome::AlreadyStarted);
 }
 
-TEST_F(SqliteStoreTest, ConcurrentStartsHaveExactlyOneWinner) {
+TEST_P(StoreTest, ConcurrentStartsHaveExactlyOneWinner) {
     ASSERT_TRUE(store_->Create(NewSession(Id(1), 1000)));
-    // A second connection to the same file stands for a second process.
-    auto other = OpenSqliteStore(path_);
+    // A second connection to the same database stands for a second process or node.
+    auto other = OpenAnother();
     ASSERT_TRUE(other) << other.error().detail;
     std::atomic<int> started{0}, refused{0};
     std::vector<std::thread> threads;
@@ -142,7 +188,7 @@ TEST_F(SqliteStoreTest, ConcurrentStartsHaveExactlyOneWinner) {
     EXPECT_EQ(refused.load(), 7);
 }
 
-TEST_F(SqliteStoreTest, ExpiresUnstartedSessionsAndInterruptsStaleRuns) {
+TEST_P(StoreTest, ExpiresUnstartedSessionsAndInterruptsStaleRuns) {
     ASSERT_TRUE(store_->Create(NewSession(Id(1), 1000)));  // expires at 181 000
     ASSERT_TRUE(store_->Create(NewSession(Id(2), 1000)));
     ASSERT_TRUE(store_->Create(NewSession(Id(3), 1000)));
@@ -172,7 +218,7 @@ TEST_F(SqliteStoreTest, ExpiresUnstartedSessionsAndInterruptsStaleRuns) {
     EXPECT_EQ(trail[0].action, "interrupted");
 }
 
-TEST_F(SqliteStoreTest, InterruptsOnlyTheRestartedNodesRuns) {
+TEST_P(StoreTest, InterruptsOnlyTheRestartedNodesRuns) {
     for (int i = 1; i <= 3; ++i) ASSERT_TRUE(store_->Create(NewSession(Id(i), 1000)));
     ASSERT_EQ(*store_->Start(Id(1), kToken, "node-a", 2000), StartOutcome::Started);
     ASSERT_EQ(*store_->Start(Id(2), kToken, "node-b", 2000), StartOutcome::Started);
@@ -182,7 +228,7 @@ TEST_F(SqliteStoreTest, InterruptsOnlyTheRestartedNodesRuns) {
     EXPECT_EQ(StatusOf(Id(3)), SessionStatus::Created);
 }
 
-TEST_F(SqliteStoreTest, KeepsImagesWithTheirSessionAndTheAuditTrailAfterDelete) {
+TEST_P(StoreTest, KeepsImagesWithTheirSessionAndTheAuditTrailAfterDelete) {
     ASSERT_TRUE(store_->Create(NewSession(Id(1), 1000)));
     StoredImage im{0, "reference", R"({"x":1})", "ab12", {0xFF, 0xD8, 0x00, 0xFF, 0xD9}};
     ASSERT_TRUE(store_->PutImage(Id(1), im));
@@ -216,7 +262,7 @@ TEST_F(SqliteStoreTest, KeepsImagesWithTheirSessionAndTheAuditTrailAfterDelete) 
     EXPECT_EQ(trail[1].action, "deleted");
 }
 
-TEST_F(SqliteStoreTest, ListsAKeysSessionsNewestFirstInPages) {
+TEST_P(StoreTest, ListsAKeysSessionsNewestFirstInPages) {
     for (int i = 1; i <= 7; ++i) ASSERT_TRUE(store_->Create(NewSession(Id(i), 1000 + i / 2)));
     ASSERT_TRUE(store_->Create(NewSession(Id(8), 5000, "key-2")));
     ASSERT_EQ(*store_->Start(Id(7), kToken, "n", 2000), StartOutcome::Started);
@@ -252,7 +298,7 @@ TEST_F(SqliteStoreTest, ListsAKeysSessionsNewestFirstInPages) {
     }
 }
 
-TEST_F(SqliteStoreTest, CountsRecentFailuresPerDeviceAndKey) {
+TEST_P(StoreTest, CountsRecentFailuresPerDeviceAndKey) {
     for (int i = 1; i <= 4; ++i) {
         ASSERT_TRUE(store_->Create(NewSession(Id(i), 1000)));
         ASSERT_EQ(*store_->Start(Id(i), kToken, "n", 2000), StartOutcome::Started);
@@ -270,7 +316,7 @@ TEST_F(SqliteStoreTest, CountsRecentFailuresPerDeviceAndKey) {
     EXPECT_EQ(*store_->CountFailures(AttemptScope::Device, "", 0), 0);
 }
 
-TEST_F(SqliteStoreTest, PurgesWhatIsPastRetention) {
+TEST_P(StoreTest, PurgesWhatIsPastRetention) {
     ASSERT_TRUE(store_->Create(NewSession(Id(1), 1000)));
     ASSERT_TRUE(store_->Create(NewSession(Id(2), 9000)));
     ASSERT_TRUE(store_->PutImage(Id(1), {0, "audit", "{}", "00", {1, 2, 3}}));
@@ -283,33 +329,64 @@ TEST_F(SqliteStoreTest, PurgesWhatIsPastRetention) {
     EXPECT_EQ(store_->AuditTrail(Id(2))->size(), 1u);
 }
 
-TEST_F(SqliteStoreTest, SurvivesReopeningAndIsOwnerOnly) {
+TEST_P(StoreTest, SurvivesReopeningAndIsOwnerOnly) {
     ASSERT_TRUE(store_->Create(NewSession(Id(1), 1000)));
     ASSERT_EQ(*store_->Start(Id(1), kToken, "n", 2000), StartOutcome::Started);
     ASSERT_TRUE(*store_->Finish(Id(1), Live(3000)));
     store_.reset();
-    auto reopened = OpenSqliteStore(path_);
+    auto reopened = OpenAnother();
     ASSERT_TRUE(reopened) << reopened.error().detail;
     auto s = *(*reopened)->Get(Id(1));
     ASSERT_TRUE(s);
     EXPECT_EQ(s->status, SessionStatus::Succeeded);
     EXPECT_EQ(s->verdict, "a.b.c");
+    if (GetParam() != "sqlite") return;  // the file's mode: SQLite's only
     struct stat st {};
     ASSERT_EQ(::stat(path_.c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0077, 0u);
 }
 
-TEST_F(SqliteStoreTest, RefusesADatabaseOfANewerSchema) {
+TEST_P(StoreTest, RefusesADatabaseOfANewerSchema) {
     store_.reset();
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(
-        sqlite3_exec(db, "INSERT INTO schema_migrations VALUES(99, 0)", nullptr, nullptr, nullptr),
-        SQLITE_OK);
-    sqlite3_close(db);
-    auto refused = OpenSqliteStore(path_);
+    ASSERT_TRUE(ExecRaw("INSERT INTO schema_migrations VALUES(99, 0)"));
+    auto refused = OpenAnother();
     ASSERT_FALSE(refused);
     EXPECT_NE(refused.error().detail.find("newer"), std::string::npos) << refused.error().detail;
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, StoreTest, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& param_info) { return param_info.param; });
+
+TEST(PostgresStore, MigratesOnceWhenNodesStartTogether) {
+    if (PgUrl().empty()) GTEST_SKIP() << "no PostgreSQL (store_postgresql runs this)";
+    ASSERT_TRUE(PgExec(kDropSchema));
+    std::vector<std::thread> nodes;
+    std::atomic<int> opened{0};
+    for (int i = 0; i < 6; ++i) {
+        nodes.emplace_back([&] {
+            auto s = OpenPostgresStore(PgUrl(), 2);
+            EXPECT_TRUE(s) << (s ? "" : s.error().detail);
+            if (s) ++opened;
+        });
+    }
+    for (auto& t : nodes) t.join();
+    EXPECT_EQ(opened.load(), 6);
+    PGconn* c = PQconnectdb(PgUrl().c_str());
+    PGresult* r = PQexec(c, "SELECT COUNT(*) FROM schema_migrations");
+    ASSERT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << PQerrorMessage(c);
+    EXPECT_STREQ(PQgetvalue(r, 0, 0), "1");
+    PQclear(r);
+    PQfinish(c);
+}
+
+TEST(PostgresStore, SaysWhyItCannotConnectWithoutThePassword) {
+    auto refused = OpenPostgresStore(
+        "postgresql://someone:s3cret-pass@127.0.0.1:1/nothing?connect_timeout=2", 1);
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().detail.find("cannot connect"), std::string::npos)
+        << refused.error().detail;
+    EXPECT_EQ(refused.error().detail.find("s3cret-pass"), std::string::npos)
+        << refused.error().detail;
 }
 
 TEST(SqliteStore, SaysWhyItCannotOpen) {
