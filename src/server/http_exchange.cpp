@@ -124,6 +124,26 @@ HttpRequest ToHttpRequest(WireRequest& msg, std::string remote) {
     return req;
 }
 
+bool IsTrustedProxy(const std::string& peer, const ServerConfig& config) {
+    return std::find(config.trusted_proxies.begin(), config.trusted_proxies.end(), peer) !=
+           config.trusted_proxies.end();
+}
+
+std::string ClientAddress(const HttpRequest& req, const ServerConfig& config) {
+    if (!IsTrustedProxy(req.remote, config)) return req.remote;
+    // The last entry is the one the proxy itself appended; earlier ones are the client's word.
+    std::string_view xff = req.Header("x-forwarded-for");
+    const auto comma = xff.rfind(',');
+    std::string_view last = comma == std::string_view::npos ? xff : xff.substr(comma + 1);
+    while (!last.empty() && last.front() == ' ') last.remove_prefix(1);
+    while (!last.empty() && last.back() == ' ') last.remove_suffix(1);
+    const bool address =
+        !last.empty() && last.size() <= 45 && std::all_of(last.begin(), last.end(), [](char c) {
+            return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == '.' || c == ':';
+        });
+    return address ? std::string(last) : req.remote;
+}
+
 bool OriginAllowed(const std::string& origin, const std::string& host,
                    const std::vector<std::string>& allowed) {
     if (std::find(allowed.begin(), allowed.end(), origin) != allowed.end()) return true;

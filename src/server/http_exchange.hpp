@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "server/http_types.hpp"
+#include "server/server_config.hpp"
 
 namespace liveproof::server {
 
@@ -57,6 +58,13 @@ bool IsSessionWsPath(const std::string& path);
 /// accept it. Counts refusals in ctx.metrics.
 std::optional<HttpResponse> UpgradeRefusal(const HttpRequest& req, const ServerContext& ctx,
                                            int open_ws_sessions);
+
+/// @brief True when @p peer is one of the configured trusted_proxies.
+bool IsTrustedProxy(const std::string& peer, const ServerConfig& config);
+
+/// @brief The client's address: the last X-Forwarded-For entry when the request came from a
+/// trusted proxy (the one the proxy appended), else the peer (@p req.remote).
+std::string ClientAddress(const HttpRequest& req, const ServerConfig& config);
 
 /// @brief Origin allowed by the list ("*" or exact) or the same origin as the Host header.
 bool OriginAllowed(const std::string& origin, const std::string& host,

@@ -116,13 +116,14 @@ class ConnectionSlot {
     [[nodiscard]] Admission Admit() const {
         const ServerConfig& c = server_.ctx.config;
         const int open = server_.open_connections.load();  // this one included
-        if (per_client_ > c.max_connections_per_client) return Admission::Refused;
+        if (over_client_cap()) return Admission::Refused;
         if (open <= c.max_connections) return Admission::Full;
         if (open <= c.max_connections + kHealthSlots) return Admission::HealthOnly;
         return Admission::Refused;
     }
     [[nodiscard]] bool over_client_cap() const {
-        return per_client_ > server_.ctx.config.max_connections_per_client;
+        const ServerConfig& c = server_.ctx.config;
+        return per_client_ > c.max_connections_per_client && !IsTrustedProxy(client_, c);
     }
     [[nodiscard]] const std::string& client() const { return client_; }
 
@@ -441,6 +442,7 @@ class Session : public std::enable_shared_from_this<Session> {
         stream_.expires_never();  // the handler's own time; the worker queue bounds it
         auto msg = parser_->release();
         HttpRequest req = ToHttpRequest(msg, slot_->client());
+        req.remote = ClientAddress(req, server_.ctx.config);
         if (websocket::is_upgrade(msg)) return Upgrade(std::move(msg), req);
         const bool keep_alive = msg.keep_alive();
         const bool head = msg.method() == http::verb::head;

@@ -99,6 +99,10 @@ struct ServerConfig {
     int store_queue = 1024;  ///< store calls waiting for those threads; past it 503 store_busy
     std::string node_id;     ///< this node's name in the store; "" = the host name
     std::string public_url;  ///< base of the client URLs; "" = http://<Host header>
+    /// Addresses of the reverse proxies in front (nginx): a request from one of them is the
+    /// client's whose address the proxy appended to X-Forwarded-For (the last entry), and their
+    /// connections are not held to max_connections_per_client (they carry many clients).
+    std::vector<std::string> trusted_proxies;
     std::string verdict_issuer = "liveproof";            ///< the verdict's iss
     std::string verdict_audience = "liveproof-backend";  ///< the verdict's aud
     double verdict_ttl = 600;                            ///< seconds from iat to exp
@@ -106,6 +110,9 @@ struct ServerConfig {
     double session_max_ttl = 600;      ///< the most a backend may ask for
     bool require_sessions = false;     ///< close the anonymous doors (/ws, /start, /frame)
     double retention_hours = 24;       ///< sessions and images are erased this long after creation
+    /// Seconds past session_timeout after which a run still in progress is taken for lost (its
+    /// node died) and ended FAILED "interrupted" by any node's sweeper.
+    double stale_run_grace = 60;
     int attempt_max_failures = 5;      ///< failed sessions of one device_id in the window: 429
     int attempt_max_key_failures = 0;  ///< the same per API key; 0 = no limit
     double attempt_window = 180;       ///< seconds (AWS: 5 failures in 3 minutes)

@@ -370,8 +370,8 @@ void SessionService::SweepLoop() {
 void SessionService::Sweep() {
     const std::int64_t now = UnixMillis();
     // A run lasts at most its session timeout; one still open well after that lost its node.
-    const auto run_limit =
-        static_cast<std::int64_t>((ctx_.config.challenge.session_timeout_s + 60) * 1000);
+    const auto run_limit = static_cast<std::int64_t>(
+        (ctx_.config.challenge.session_timeout_s + ctx_.config.stale_run_grace) * 1000);
     if (auto n = store_->ExpireDue(now, run_limit); !n) {
         spdlog::error("session sweeper: {}", PrintableUtf8(n.error().detail));
     } else if (*n > 0) {

@@ -88,6 +88,15 @@ RunOutcome BlinkOutcome(const Expected<BlinkAnalysis>& a) {
 // The answer of a one-shot door: the recorded decision and its verdict.
 HttpResponse DoorAnswer(const SessionRun& run, const RunOutcome& o,
                         const Expected<std::string>& v) {
+    if (!v && v.error().code == ErrorCode::Internal) {
+        // The store did not answer: no verdict exists. The run stays in progress until the
+        // sweeper ends it "interrupted".
+        HttpResponse r = HttpResponse::Error(
+            503, "store_unavailable",
+            "the session store did not answer, so this run was not recorded and has no verdict");
+        r.headers.emplace_back("Retry-After", "2");
+        return r;
+    }
     if (!v) {
         return HttpResponse::Error(
             409, "not_recorded",
