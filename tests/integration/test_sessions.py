@@ -188,93 +188,10 @@ class PollDoor:
         pass
 
 
-class SessionFlows(ServerTestCase):
-    """One server with two keys; challenges as the WebSocket suite (LEFT/RIGHT, 2 successes)."""
-
-    REQUIRED_FILES = (HEADTURN_VIDEO, REPLAY_VIDEO, BLINK_VIDEO, T1, F1)
-    SERVER_ARGS = ("--api-key", ALPHA, "--api-key", BETA, "--set",
-                   f"verdict_audience={AUDIENCE}", *CHALLENGE_ARGS)
-
-    @classmethod
-    def setUpClass(cls):
-        require_jwt()
-        require_ffmpeg()
-        super().setUpClass()
-        cls.alpha = SessionClient(cls.server, ALPHA)
-        cls.beta = SessionClient(cls.server, BETA)
-
-    def test_1_headturn_succeeds_and_the_verdict_verifies_independently(self):
-        s = self.alpha.create(nonce="n-123", external_ref="customer-42", audit_images=2)
-        self.assertEqual(len(s["session_id"]), 32)
-        self.assertGreaterEqual(len(s["client_token"]), 43)  # 256 bits, base64url
-        self.assertTrue(s["ws_url"].startswith("ws://"), s)
-        messages = self.run_person(s)
-        last = messages[-1]
-        self.assertEqual(last["type"], "complete", messages[-3:])
-        self.assertEqual(last["session_id"], s["session_id"])
-        claims = verify_verdict(last["verdict"], self.alpha.jwks())
-        self.assertEqual(claims["sub"], s["session_id"])
-        self.assertEqual(claims["decision"], "live")
-        self.assertEqual(claims["nonce"], "n-123")
-        self.assertEqual(claims["external_ref"], "customer-42")
-        self.assertEqual(claims["mode"], "active")
-        self.assertEqual(jwt.get_unverified_header(last["verdict"])["typ"],
-                         "liveproof-verdict+jwt")
-        record = self.alpha.read(s["session_id"])
-        print(f"\n[session headturn] {len(messages)} messages; signals "
-              f"{json.dumps(record['signals'])}; challenges {json.dumps(record['challenges'])}",
-              file=sys.stderr)
-        self.assertEqual(record["status"], "SUCCEEDED")
-        self.assertEqual(record["decision"], "live")
-        self.assertEqual(record["verdict"], last["verdict"])
-        self.assertIsNotNone(record["confidence"])
-        self.assertEqual(record["model_manifest_sha256"], claims["model_manifest_sha256"])
-        self.assertEqual(len(record["model_manifest_sha256"]), 64)
-        kinds = [im["kind"] for im in record["images"]]
-        self.assertEqual(kinds[0], "reference", kinds)
-        self.assertEqual(kinds.count("audit"), 2, kinds)
-        digests = []
-        for im in record["images"]:
-            r = self.server.get(f"/v1/sessions/{s['session_id']}/images/{im['index']}",
-                                self.alpha.headers)
-            self.assertEqual(r.status, 200)
-            self.assertEqual(r.headers["Content-Type"], "image/jpeg")
-            self.assertEqual(r.body[:2], b"\xff\xd8")
-            self.assertEqual(hashlib.sha256(r.body).hexdigest(), im["sha256"])
-            digests.append(im["sha256"])
-        self.assertEqual(claims["audit_images_sha256"], digests)
-        actions = [e["action"] for e in record["audit"]]
-        for a in ("created", "started", "completed", "read"):
-            self.assertIn(a, actions)
-        self.assertEqual(record["audit"][0]["by"], "alpha")
-        # Every challenge has its timing and intermediate poses recorded; a real person's
-        # reaction is far above the too_fast floor (0.35 s).
-        self.assertEqual(len(record["challenges"]), 2, record["challenges"])
-        for c in record["challenges"]:
-            self.assertGreaterEqual(c["reaction_ms"], 350)
-            self.assertGreaterEqual(c["transition_frames"], 0)
-
-        # The same session cannot run again, and the other key cannot see it.
-        status, _ = run_session_ws(self.server, ws_path(s), video_frames(HEADTURN_VIDEO)[:1])
-        self.assertEqual(status, 409)
-        self.assertEqual(self.server.get(f"/v1/sessions/{s['session_id']}",
-                                         self.beta.headers).status, 404)
-
-    def test_2_phone_replay_fails(self):
-        s = self.alpha.create()
-        status, messages = run_session_ws(self.server, ws_path(s), video_frames(REPLAY_VIDEO))
-        self.assertEqual(status, 101)
-        last = messages[-1]
-        self.assertEqual(last["type"], "failed", messages[-3:])
-        record = self.alpha.read(s["session_id"])
-        print(f"\n[session replay] {last.get('reason')} after {len(messages)} messages",
-              file=sys.stderr)
-        self.assertEqual(record["status"], "FAILED")
-        self.assertEqual(record["decision"], "spoof")
-        # The model's verdict, or the clip's own frames coming round again as it loops.
-        self.assertIn(record["reason"], ("spoof_detected", "injection_suspected"))
-        claims = verify_verdict(last["verdict"], self.alpha.jwks())
-        self.assertEqual(claims["decision"], "spoof")
+class PersonPlayer:
+    """A person (or an attacker) in front of a session's camera, played from the head-turn clip.
+    Needs `server` (where the run goes, and where frames are analysed once) and `alpha` (a
+    SessionClient) on the test class."""
 
     @classmethod
     def analysed_frames(cls):
@@ -383,6 +300,95 @@ class SessionFlows(ServerTestCase):
         finally:
             client.close(None)
         return message, time.monotonic() - t0, sum(used.values()), self.alpha.read(s["session_id"])
+
+
+class SessionFlows(PersonPlayer, ServerTestCase):
+    """One server with two keys; challenges as the WebSocket suite (LEFT/RIGHT, 2 successes)."""
+
+    REQUIRED_FILES = (HEADTURN_VIDEO, REPLAY_VIDEO, BLINK_VIDEO, T1, F1)
+    SERVER_ARGS = ("--api-key", ALPHA, "--api-key", BETA, "--set",
+                   f"verdict_audience={AUDIENCE}", *CHALLENGE_ARGS)
+
+    @classmethod
+    def setUpClass(cls):
+        require_jwt()
+        require_ffmpeg()
+        super().setUpClass()
+        cls.alpha = SessionClient(cls.server, ALPHA)
+        cls.beta = SessionClient(cls.server, BETA)
+
+    def test_1_headturn_succeeds_and_the_verdict_verifies_independently(self):
+        s = self.alpha.create(nonce="n-123", external_ref="customer-42", audit_images=2)
+        self.assertEqual(len(s["session_id"]), 32)
+        self.assertGreaterEqual(len(s["client_token"]), 43)  # 256 bits, base64url
+        self.assertTrue(s["ws_url"].startswith("ws://"), s)
+        messages = self.run_person(s)
+        last = messages[-1]
+        self.assertEqual(last["type"], "complete", messages[-3:])
+        self.assertEqual(last["session_id"], s["session_id"])
+        claims = verify_verdict(last["verdict"], self.alpha.jwks())
+        self.assertEqual(claims["sub"], s["session_id"])
+        self.assertEqual(claims["decision"], "live")
+        self.assertEqual(claims["nonce"], "n-123")
+        self.assertEqual(claims["external_ref"], "customer-42")
+        self.assertEqual(claims["mode"], "active")
+        self.assertEqual(jwt.get_unverified_header(last["verdict"])["typ"],
+                         "liveproof-verdict+jwt")
+        record = self.alpha.read(s["session_id"])
+        print(f"\n[session headturn] {len(messages)} messages; signals "
+              f"{json.dumps(record['signals'])}; challenges {json.dumps(record['challenges'])}",
+              file=sys.stderr)
+        self.assertEqual(record["status"], "SUCCEEDED")
+        self.assertEqual(record["decision"], "live")
+        self.assertEqual(record["verdict"], last["verdict"])
+        self.assertIsNotNone(record["confidence"])
+        self.assertEqual(record["model_manifest_sha256"], claims["model_manifest_sha256"])
+        self.assertEqual(len(record["model_manifest_sha256"]), 64)
+        kinds = [im["kind"] for im in record["images"]]
+        self.assertEqual(kinds[0], "reference", kinds)
+        self.assertEqual(kinds.count("audit"), 2, kinds)
+        digests = []
+        for im in record["images"]:
+            r = self.server.get(f"/v1/sessions/{s['session_id']}/images/{im['index']}",
+                                self.alpha.headers)
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.headers["Content-Type"], "image/jpeg")
+            self.assertEqual(r.body[:2], b"\xff\xd8")
+            self.assertEqual(hashlib.sha256(r.body).hexdigest(), im["sha256"])
+            digests.append(im["sha256"])
+        self.assertEqual(claims["audit_images_sha256"], digests)
+        actions = [e["action"] for e in record["audit"]]
+        for a in ("created", "started", "completed", "read"):
+            self.assertIn(a, actions)
+        self.assertEqual(record["audit"][0]["by"], "alpha")
+        # Every challenge has its timing and intermediate poses recorded; a real person's
+        # reaction is far above the too_fast floor (0.35 s).
+        self.assertEqual(len(record["challenges"]), 2, record["challenges"])
+        for c in record["challenges"]:
+            self.assertGreaterEqual(c["reaction_ms"], 350)
+            self.assertGreaterEqual(c["transition_frames"], 0)
+
+        # The same session cannot run again, and the other key cannot see it.
+        status, _ = run_session_ws(self.server, ws_path(s), video_frames(HEADTURN_VIDEO)[:1])
+        self.assertEqual(status, 409)
+        self.assertEqual(self.server.get(f"/v1/sessions/{s['session_id']}",
+                                         self.beta.headers).status, 404)
+
+    def test_2_phone_replay_fails(self):
+        s = self.alpha.create()
+        status, messages = run_session_ws(self.server, ws_path(s), video_frames(REPLAY_VIDEO))
+        self.assertEqual(status, 101)
+        last = messages[-1]
+        self.assertEqual(last["type"], "failed", messages[-3:])
+        record = self.alpha.read(s["session_id"])
+        print(f"\n[session replay] {last.get('reason')} after {len(messages)} messages",
+              file=sys.stderr)
+        self.assertEqual(record["status"], "FAILED")
+        self.assertEqual(record["decision"], "spoof")
+        # The model's verdict, or the clip's own frames coming round again as it loops.
+        self.assertIn(record["reason"], ("spoof_detected", "injection_suspected"))
+        claims = verify_verdict(last["verdict"], self.alpha.jwks())
+        self.assertEqual(claims["decision"], "spoof")
 
     def test_3_prerecorded_frames_attack_fails(self):
         """The issue's attack: each instruction answered at once with a stored frame that shows

@@ -116,15 +116,15 @@ HttpResponse DoorAnswer(const SessionRun& run, const RunOutcome& o,
     return r;
 }
 
-// A run the worker queue refused still ends: the session is single-use and already started.
-void EndRefused(ServerContext& ctx, const SessionRun& run) {
-    RunOutcome o;
-    o.decision = "failed";
-    o.reason = "server_busy";
-    (void)ctx.sessions->FinishRun(run, std::move(o));
-}
+// A run starts (BeginRun: its single use) only once its job holds a worker: a full queue answers
+// 503 and leaves the session unused, so that the client may retry it. The token is checked there
+// too, before anything else.
+using Begun = std::variant<SessionRun, HttpResponse>;
 
-void PassiveDoor(ServerContext& ctx, HttpRequest&& req, Reply reply, SessionRun run) {
+HttpResponse PassiveRun(ServerContext& ctx, const HttpRequest& req, const std::string& id) {
+    Begun begun = ctx.sessions->BeginRun(id, ClientToken(req), "passive", req.remote);
+    if (auto* refusal = std::get_if<HttpResponse>(&begun)) return std::move(*refusal);
+    const SessionRun run = std::get<SessionRun>(std::move(begun));
     auto image = ImageFromRequest(req, ctx.config);
     if (!image) {
         RunOutcome o;
@@ -132,69 +132,72 @@ void PassiveDoor(ServerContext& ctx, HttpRequest&& req, Reply reply, SessionRun 
         o.reason = "invalid_image";
         o.details["error"] = image.error().detail;
         auto v = ctx.sessions->FinishRun(run, o);
-        HttpResponse r = DoorAnswer(run, o, v);
-        return reply(std::move(r));
+        return DoorAnswer(run, o, v);
     }
-    const bool keep = run.settings.value("reference_image", true);
-    const bool queued =
-        RunOnWorker(ctx, std::move(reply), [&ctx, run, keep, bytes = std::move(*image)] {
-            auto a = ctx.engine->Analyze(bytes, AnalyzeOptions::PassiveOnly());
-            if (a) {
-                ObserveStages(ctx, a->timings_ms);
-            } else {
-                CountEngineError(ctx, a.error(), "image");
-            }
-            RunOutcome o = PassiveOutcome(ctx, a, bytes, keep);
-            auto v = ctx.sessions->FinishRun(run, o);
-            return DoorAnswer(run, o, v);
-        });
-    if (!queued) EndRefused(ctx, run);
+    auto a = ctx.engine->Analyze(*image, AnalyzeOptions::PassiveOnly());
+    if (a) {
+        ObserveStages(ctx, a->timings_ms);
+    } else {
+        CountEngineError(ctx, a.error(), "image");
+    }
+    RunOutcome o = PassiveOutcome(ctx, a, *image, run.settings.value("reference_image", true));
+    auto v = ctx.sessions->FinishRun(run, o);
+    return DoorAnswer(run, o, v);
 }
 
-void BlinkDoor(ServerContext& ctx, HttpRequest&& req, Reply reply, SessionRun run) {
-    std::vector<std::uint8_t> video;
-    std::string type(req.Header("content-type"));
-    if (type.rfind("multipart/", 0) == 0) {
-        auto field = MultipartField(req, {"file", "video"});
-        if (!field) {
-            RunOutcome o;
-            o.decision = "failed";
-            o.reason = "invalid_video";
-            o.details["error"] = field.error().detail;
-            auto v = ctx.sessions->FinishRun(run, o);
-            return reply(DoorAnswer(run, o, v));
-        }
-        video = std::move(*field);
-    } else {
-        video.assign(req.body.begin(), req.body.end());
-    }
-    auto job = std::make_shared<std::unique_ptr<BlinkVideoJob>>();
-    SliceStep step =
-        [&ctx, run, job, video = std::move(video)](
-            std::chrono::steady_clock::time_point until) mutable -> std::optional<HttpResponse> {
-        const auto finish = [&](const Expected<BlinkAnalysis>& a) {
-            if (a) ObserveStages(ctx, a->timings_ms);
-            RunOutcome o = BlinkOutcome(a);
-            auto v = ctx.sessions->FinishRun(run, o);
-            return DoorAnswer(run, o, v);
-        };
-        if (!*job) {
-            auto started = ctx.engine->StartBlinkVideo(video);
-            if (!started) return finish(Unexpected{started.error()});
-            *job = std::move(*started);
-            video = {};
-        }
-        if (!(*job)->Step(until)) return std::nullopt;
-        return finish((*job)->Result());
+void BlinkDoor(ServerContext& ctx, HttpRequest&& req, Reply reply, const std::string& id) {
+    struct State {
+        HttpRequest req;
+        std::optional<SessionRun> run;
+        std::unique_ptr<BlinkVideoJob> job;
     };
-    if (!RunInSlices(ctx, std::move(reply), std::move(step))) EndRefused(ctx, run);
+    auto state = std::make_shared<State>();
+    state->req = std::move(req);
+    SliceStep step =
+        [&ctx, state,
+         id](std::chrono::steady_clock::time_point until) -> std::optional<HttpResponse> {
+        const auto finish = [&](RunOutcome o) {
+            auto v = ctx.sessions->FinishRun(*state->run, o);
+            return DoorAnswer(*state->run, o, v);
+        };
+        if (!state->run) {
+            Begun begun =
+                ctx.sessions->BeginRun(id, ClientToken(state->req), "blink", state->req.remote);
+            if (auto* refusal = std::get_if<HttpResponse>(&begun)) return std::move(*refusal);
+            state->run = std::get<SessionRun>(std::move(begun));
+            std::vector<std::uint8_t> video;
+            const std::string type(state->req.Header("content-type"));
+            if (type.rfind("multipart/", 0) == 0) {
+                auto field = MultipartField(state->req, {"file", "video"});
+                if (!field) {
+                    RunOutcome o;
+                    o.decision = "failed";
+                    o.reason = "invalid_video";
+                    o.details["error"] = field.error().detail;
+                    return finish(std::move(o));
+                }
+                video = std::move(*field);
+            } else {
+                video.assign(state->req.body.begin(), state->req.body.end());
+            }
+            state->req = HttpRequest{};  // the body is no longer needed
+            auto started = ctx.engine->StartBlinkVideo(video);
+            if (!started) return finish(BlinkOutcome(Unexpected{started.error()}));
+            state->job = std::move(*started);
+        }
+        if (!state->job->Step(until)) return std::nullopt;
+        const auto result = state->job->Result();
+        if (result) ObserveStages(ctx, result->timings_ms);
+        return finish(BlinkOutcome(result));
+    };
+    RunInSlices(ctx, std::move(reply), std::move(step));
 }
 
 }  // namespace
 
 void AddSessionRoutes(Router& router, ServerContext& ctx) {
-    // Every call that reaches the store runs on a store thread (RunOnStore), never on the
-    // network thread that read the request.
+    // Every call that reaches the store runs on a store thread (RunOnStore) or a worker, never
+    // on the network thread that read the request.
     router.Add({"POST", "/v1/sessions", "v1_sessions_create", true, BodyClass::Small,
                 [&ctx](HttpRequest&& req, Reply reply) {
                     RunOnStore(ctx, std::move(reply),
@@ -244,38 +247,31 @@ void AddSessionRoutes(Router& router, ServerContext& ctx) {
                 },
                 /*prefix=*/true});
     // The client's doors: no API key (the client never holds one), the session's token instead.
-    router.Add(
-        {"POST", "/v1/sessions/", "v1_session_run", false, BodyClass::Video,
-         [&ctx](HttpRequest&& req, Reply reply) {
-             const auto [id, door] = SplitSessionPath(req.path);
-             std::string mode;
-             if (door == "image") {
-                 mode = "passive";
-             } else if (door == "video") {
-                 mode = "blink";
-             } else {
-                 return reply(HttpResponse::Error(404, "not_found", "no endpoint at " + req.path));
-             }
-             if (ctx.engine == nullptr || !ctx.ready) {
-                 return reply(
-                     HttpResponse::Error(503, "starting", "the models are loading; retry"));
-             }
-             RunOnStoreThread(
-                 ctx, std::move(reply),
-                 [&ctx, req = std::move(req), id = id, mode](const Reply& answer) mutable {
-                     auto begun = ctx.sessions->BeginRun(id, ClientToken(req), mode, req.remote);
-                     if (auto* refusal = std::get_if<HttpResponse>(&begun)) {
-                         return answer(std::move(*refusal));
-                     }
-                     auto run = std::get<SessionRun>(std::move(begun));
-                     if (mode == "passive") {
-                         PassiveDoor(ctx, std::move(req), answer, std::move(run));
-                     } else {
-                         BlinkDoor(ctx, std::move(req), answer, std::move(run));
-                     }
-                 });
-         },
-         /*prefix=*/true});
+    router.Add({"POST", "/v1/sessions/", "v1_session_run", false, BodyClass::Video,
+                [&ctx](HttpRequest&& req, Reply reply) {
+                    const auto [id, door] = SplitSessionPath(req.path);
+                    std::string mode;
+                    if (door == "image") {
+                        mode = "passive";
+                    } else if (door == "video") {
+                        mode = "blink";
+                    } else {
+                        return reply(
+                            HttpResponse::Error(404, "not_found", "no endpoint at " + req.path));
+                    }
+                    if (ctx.engine == nullptr || !ctx.ready) {
+                        return reply(
+                            HttpResponse::Error(503, "starting", "the models are loading; retry"));
+                    }
+                    if (mode == "passive") {
+                        RunOnWorker(ctx, std::move(reply), [&ctx, req = std::move(req), id = id] {
+                            return PassiveRun(ctx, req, id);
+                        });
+                    } else {
+                        BlinkDoor(ctx, std::move(req), std::move(reply), id);
+                    }
+                },
+                /*prefix=*/true});
     router.Add({"GET", "/.well-known/jwks.json", "jwks", false, BodyClass::Small,
                 [&ctx](HttpRequest&&, Reply reply) { reply(ctx.sessions->Jwks()); }});
 }
