@@ -106,10 +106,10 @@ struct ServerConfig {
     std::string verdict_issuer = "liveproof";            ///< the verdict's iss
     std::string verdict_audience = "liveproof-backend";  ///< the verdict's aud
     double verdict_ttl = 600;                            ///< seconds from iat to exp
-    double session_ttl = 180;          ///< default seconds a created session may wait for its run
-    double session_max_ttl = 600;      ///< the most a backend may ask for
-    bool require_sessions = false;     ///< close the anonymous doors (/ws, /start, /frame)
-    double retention_hours = 24;       ///< sessions and images are erased this long after creation
+    double session_ttl = 180;       ///< default seconds a created session may wait for its run
+    double session_max_ttl = 600;   ///< the most a backend may ask for
+    bool require_sessions = false;  ///< close the anonymous doors (/ws, /start, /frame)
+    double retention_hours = 24;    ///< sessions and images are erased this long after creation
     /// Seconds past session_timeout after which a run still in progress is taken for lost (its
     /// node died) and ended FAILED "interrupted" by any node's sweeper.
     double stale_run_grace = 60;
