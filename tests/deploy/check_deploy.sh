@@ -6,7 +6,7 @@
 # Usage: tests/deploy/check_deploy.sh LIVEPROOF_BIN. Exit 77 when nginx or systemd is absent.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-bin=$1
+bin=$(realpath "$1")
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
 if [ ! -x "$nginx" ] || ! command -v systemd-analyze >/dev/null; then
     echo "check_deploy: nginx or systemd-analyze is not installed" >&2
