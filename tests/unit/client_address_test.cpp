@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "server/http_exchange.hpp"
 
@@ -26,8 +27,9 @@ TEST(ClientAddress, OnlyATrustedProxysLastEntryCounts) {
     // Not from the proxy: the header is ignored.
     EXPECT_EQ(ClientAddress(From("198.51.100.2", "203.0.113.7"), c), "198.51.100.2");
     // From the proxy without a usable entry: the proxy's own address.
-    for (const std::string bad : {"", "unknown", "203.0.113.7, ", "<script>", std::string(46, '1'),
-                                  "1.2.3.4\r\nX-Evil: 1"}) {
+    const std::vector<std::string> unusable = {
+        "", "unknown", "203.0.113.7, ", "<script>", std::string(46, '1'), "1.2.3.4\r\nX-Evil: 1"};
+    for (const std::string& bad : unusable) {
         EXPECT_EQ(ClientAddress(From("10.0.0.5", bad), c), "10.0.0.5") << bad;
     }
     EXPECT_TRUE(IsTrustedProxy("10.0.0.5", c));
