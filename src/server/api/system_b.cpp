@@ -98,38 +98,32 @@ SliceStep BlinkInSlices(ServerContext& ctx, std::vector<std::uint8_t> video) {
     };
 }
 
+// POST /liveness: B's JSON body with the base64 image, judged.
+HttpResponse LivenessRequest(ServerContext& ctx, const HttpRequest& req) {
+    auto j = ParseJson(req.body);
+    if (!j) return InvalidJson(j.error().detail);
+    if (!j->is_object()) return MissingField("image_base64");
+    // B's schema says image_base64; its README and tests send image: accept both.
+    const bool b64_usable = j->contains("image_base64") && !(*j)["image_base64"].is_null();
+    const auto field = b64_usable ? "image_base64" : "image";
+    if (!j->contains(field)) return MissingField("image_base64");
+    auto image = DecodeImageField((*j)[field], ctx.config.engine.limits.max_image_bytes);
+    if (!image) {
+        return image.error().code == ErrorCode::InputTooLarge ? ErrorResponse(image.error())
+                                                              : BadRequest(image.error().detail);
+    }
+    return Liveness(ctx, *image);
+}
+
 }  // namespace
 
 void AddSystemBRoutes(Router& router, ServerContext& ctx) {
     router.Add({"POST", "/liveness", "b_liveness", true, BodyClass::Json,
                 [&ctx](HttpRequest&& req, Reply reply) {
-                    auto j = ParseJson(req.body);
-                    if (!j) {
-                        reply(InvalidJson(j.error().detail));
-                        return;
-                    }
-                    if (!j->is_object()) {
-                        reply(MissingField("image_base64"));
-                        return;
-                    }
-                    // B's schema says image_base64; its README and tests send image: accept both.
-                    const bool b64_usable =
-                        j->contains("image_base64") && !(*j)["image_base64"].is_null();
-                    const auto field = b64_usable ? "image_base64" : "image";
-                    if (!j->contains(field)) {
-                        reply(MissingField("image_base64"));
-                        return;
-                    }
-                    auto image =
-                        DecodeImageField((*j)[field], ctx.config.engine.limits.max_image_bytes);
-                    if (!image) {
-                        reply(image.error().code == ErrorCode::InputTooLarge
-                                  ? ErrorResponse(image.error())
-                                  : BadRequest(image.error().detail));
-                        return;
-                    }
+                    // Parsed and decoded on the worker, once admitted: a full queue refuses a
+                    // request before any of its work is done.
                     RunOnWorker(ctx, std::move(reply),
-                                [&ctx, bytes = std::move(*image)] { return Liveness(ctx, bytes); });
+                                [&ctx, req = std::move(req)] { return LivenessRequest(ctx, req); });
                 }});
     router.Add({"POST", "/active/blink", "b_active_blink", true, BodyClass::Video,
                 [&ctx](HttpRequest&& req, Reply reply) {

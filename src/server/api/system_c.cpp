@@ -95,6 +95,26 @@ HttpResponse NotActivated() {
         "the code from GET /get-machine-code");
 }
 
+// One of C's detection doors: the image from a JSON base64 body or a multipart "file".
+HttpResponse DetectRequest(ServerContext& ctx, const HttpRequest& req, bool base64) {
+    Expected<std::vector<std::uint8_t>> image = std::vector<std::uint8_t>{};
+    if (base64) {
+        auto j = ParseJsonObject(req.body);
+        if (!j || !j->contains("base64")) {
+            return HttpResponse::Error(400, "bad_request", "JSON field 'base64' is required");
+        }
+        image = DecodeImageField((*j)["base64"], ctx.config.engine.limits.max_image_bytes);
+        if (!image) {
+            return image.error().code == ErrorCode::InputTooLarge ? ErrorResponse(image.error())
+                                                                  : FailedToOpen();
+        }
+    } else {
+        image = MultipartField(req, {"file"});
+        if (!image) return HttpResponse::Error(400, "bad_request", image.error().detail);
+    }
+    return Detect(ctx, *image);
+}
+
 void AddDetection(Router& router, ServerContext& ctx, const std::string& path, bool base64) {
     router.Add({"POST", path, "c" + path, true, base64 ? BodyClass::Json : BodyClass::Image,
                 [&ctx, base64](HttpRequest&& req, Reply reply) {
@@ -102,31 +122,10 @@ void AddDetection(Router& router, ServerContext& ctx, const std::string& path, b
                         reply(NotActivated());
                         return;
                     }
-                    Expected<std::vector<std::uint8_t>> image = std::vector<std::uint8_t>{};
-                    if (base64) {
-                        auto j = ParseJsonObject(req.body);
-                        if (!j || !j->contains("base64")) {
-                            reply(HttpResponse::Error(400, "bad_request",
-                                                      "JSON field 'base64' is required"));
-                            return;
-                        }
-                        image = DecodeImageField((*j)["base64"],
-                                                 ctx.config.engine.limits.max_image_bytes);
-                        if (!image) {
-                            reply(image.error().code == ErrorCode::InputTooLarge
-                                      ? ErrorResponse(image.error())
-                                      : FailedToOpen());
-                            return;
-                        }
-                    } else {
-                        image = MultipartField(req, {"file"});
-                        if (!image) {
-                            reply(HttpResponse::Error(400, "bad_request", image.error().detail));
-                            return;
-                        }
-                    }
-                    RunOnWorker(ctx, std::move(reply),
-                                [&ctx, bytes = std::move(*image)] { return Detect(ctx, bytes); });
+                    // Parsed and decoded on the worker, once admitted (see system_b.cpp).
+                    RunOnWorker(ctx, std::move(reply), [&ctx, base64, req = std::move(req)] {
+                        return DetectRequest(ctx, req, base64);
+                    });
                 }});
 }
 
