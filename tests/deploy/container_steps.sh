@@ -67,6 +67,6 @@ print(r.read().decode())
 PY
 )
 echo "container_steps: POST /liveness -> $answer"
-python3 -c 'import json,sys; a=json.loads(sys.argv[1]); assert a.get("is_live") is True or a.get("label")=="real" or a.get("live") is True, a' "$answer"
+python3 -c 'import json,sys; a=json.loads(sys.argv[1]); assert a["liveness_label"] == "real", a' "$answer"
 ps -o user= -p "$(pgrep -f 'liveproof serve --host 0.0.0.0' | head -1)" | grep -qx liveproof
 echo "container_steps: the server runs as liveproof"
