@@ -22,11 +22,24 @@ events {}
 http {
   client_body_temp_path $tmp/body;
   proxy_temp_path $tmp/proxy;
+  include $root/deploy/nginx/liveproof-nodes.conf;
   include $root/deploy/nginx/liveproof.conf;
 }
 CONF
 "$nginx" -t -q -c "$tmp/nginx.conf" -p "$tmp"
-echo "check_deploy: nginx accepts deploy/nginx/liveproof.conf"
+echo "check_deploy: nginx accepts deploy/nginx/liveproof.conf with liveproof-nodes.conf"
+# compose.yaml mounts the same site file beside compose-nodes.conf, and its YAML must parse.
+python3 - "$root/deploy/compose.yaml" <<'PY'
+import sys, yaml
+c = yaml.safe_load(open(sys.argv[1]))
+assert {"db", "node-1", "node-2", "nginx"} <= set(c["services"]), c["services"].keys()
+mounts = " ".join(c["services"]["nginx"]["volumes"])
+assert "nginx/liveproof.conf" in mounts and "nginx/compose-nodes.conf" in mounts, mounts
+for node in ("node-1", "node-2"):
+    env = c["services"][node]["environment"]
+    assert env["LIVEPROOF_NODE_ID"] == node and "LIVEPROOF_STORE_URL" in env, env
+PY
+echo "check_deploy: deploy/compose.yaml parses and mounts the site file"
 
 sed "s|/usr/bin/liveproof|$bin|" "$root/deploy/systemd/liveproof.service" >"$tmp/liveproof.service"
 (cd "$tmp" && systemd-analyze verify "$tmp/liveproof.service")

@@ -17,6 +17,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 NGINX_SITE = os.path.join(ROOT, "deploy", "nginx", "liveproof.conf")
+NGINX_NODES = os.path.join(ROOT, "deploy", "nginx", "liveproof-nodes.conf")
 
 
 def free_port():
@@ -81,7 +82,8 @@ class Postgres:
 
 
 class Nginx:
-    """nginx in the foreground with deploy/nginx/liveproof.conf, upstream = the given ports."""
+    """nginx in the foreground with deploy/nginx/liveproof.conf and its liveproof-nodes.conf
+    pointed at the given ports."""
 
     def __init__(self, node_ports):
         self.dir = tempfile.mkdtemp(prefix="liveproof-nginx-")
@@ -89,21 +91,26 @@ class Nginx:
         self.port = free_port()
         with open(NGINX_SITE) as f:
             site = f.read()
+        with open(NGINX_NODES) as f:
+            nodes = f.read()
         servers = "".join(f"    server 127.0.0.1:{p} max_fails=2 fail_timeout=5s;\n"
                           for p in node_ports)
-        site, n = re.subn(r"(?m)^    server 127\.0\.0\.1:800\d[^\n]*\n", "", site)
-        assert n == 3, "the site file's upstream lists three example nodes"
-        site = site.replace("    least_conn;\n", "    least_conn;\n" + servers)
+        nodes, n = re.subn(r"(?m)^    server 127\.0\.0\.1:800\d[^\n]*\n", "", nodes)
+        assert n == 3, "liveproof-nodes.conf lists three example nodes"
+        nodes = nodes.replace("    least_conn;\n", "    least_conn;\n" + servers)
         site = site.replace("listen 8080;", f"listen 127.0.0.1:{self.port};")
         with open(os.path.join(self.dir, "liveproof.conf"), "w") as f:
             f.write(site)
+        with open(os.path.join(self.dir, "liveproof-nodes.conf"), "w") as f:
+            f.write(nodes)
         d = self.dir
         conf = (f"worker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n"
                 f"events {{ worker_connections 512; }}\n"
                 f"http {{\n  access_log {d}/access.log;\n"
                 f"  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n"
                 f"  fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n"
-                f"  scgi_temp_path {d}/scgi;\n  include {d}/liveproof.conf;\n}}\n")
+                f"  scgi_temp_path {d}/scgi;\n  include {d}/liveproof-nodes.conf;\n"
+                f"  include {d}/liveproof.conf;\n}}\n")
         self.conf = os.path.join(d, "nginx.conf")
         with open(self.conf, "w") as f:
             f.write(conf)
