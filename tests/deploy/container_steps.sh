@@ -17,6 +17,14 @@ for stage in build runtime; do
         debootstrap --variant=minbase bookworm "$work/$stage" http://deb.debian.org/debian >/dev/null
     fi
     cp /etc/resolv.conf "$work/$stage/etc/resolv.conf"
+    # The build machine's own trusted CAs (an egress proxy's, say) go to the roots as they would
+    # to a docker build's network; npm reads them through NODE_EXTRA_CA_CERTS, kept by chroot.
+    if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+        mkdir -p "$work/$stage/usr/local/share/ca-certificates"
+        cp /usr/local/share/ca-certificates/*.crt "$work/$stage/usr/local/share/ca-certificates/"
+        [ -x "$work/$stage/usr/sbin/update-ca-certificates" ] &&
+            chroot "$work/$stage" update-ca-certificates >/dev/null 2>&1 || true
+    fi
     mountpoint -q "$work/$stage/proc" || mount -t proc proc "$work/$stage/proc"
     mountpoint -q "$work/$stage/dev" || mount --bind /dev "$work/$stage/dev"
 done
