@@ -76,5 +76,7 @@ PY
 )
 echo "container_steps: POST /liveness -> $answer"
 python3 -c 'import json,sys; a=json.loads(sys.argv[1]); assert a["liveness_label"] == "real", a' "$answer"
-ps -o user= -p "$(pgrep -f 'liveproof serve --host 0.0.0.0' | head -1)" | grep -qx liveproof
-echo "container_steps: the server runs as liveproof"
+# The host may not know the user: compare its number.
+uid=$(chroot "$work/runtime" id -u liveproof)
+[ "$(ps -o uid= -p "$(pgrep -f 'liveproof serve --host 0.0.0.0' | head -1)" | tr -d ' ')" = "$uid" ]
+echo "container_steps: the server runs as liveproof (uid $uid), not root"
