@@ -99,6 +99,10 @@ class Nginx:
         assert n == 3, "liveproof-nodes.conf lists three example nodes"
         nodes = nodes.replace("    least_conn;\n", "    least_conn;\n" + servers)
         site = site.replace("listen 8080;", f"listen 127.0.0.1:{self.port};")
+        # Every client of the test has one address: the per-client cap goes up for it.
+        site = site.replace("limit_conn liveproof_per_client 16;",
+                            "limit_conn liveproof_per_client 256;")
+        assert "liveproof_per_client 256;" in site, "the site file caps connections per client"
         with open(os.path.join(self.dir, "liveproof.conf"), "w") as f:
             f.write(site)
         with open(os.path.join(self.dir, "liveproof-nodes.conf"), "w") as f:
