@@ -663,10 +663,8 @@ HttpResponse SessionService::Jwks() const {
     return r;
 }
 
-std::variant<SessionRun, HttpResponse> SessionService::BeginRun(const std::string& id,
-                                                                const std::string& token,
-                                                                std::string_view mode,
-                                                                const std::string& remote) {
+std::variant<store::SessionRecord, HttpResponse> SessionService::CheckToken(
+    const std::string& id, const std::string& token, const std::string& remote) {
     if (token.empty()) {
         return Refuse(401, "unauthorized", "the session's client token is required (?token=)");
     }
@@ -679,9 +677,20 @@ std::variant<SessionRun, HttpResponse> SessionService::BeginRun(const std::strin
         Audit(id, "refused", "client", remote, "wrong token");
         return Refuse(401, "unauthorized", "this token does not belong to this session");
     }
-    if ((*s)->mode != mode) {
+    return std::move(**s);
+}
+
+std::variant<SessionRun, HttpResponse> SessionService::BeginRun(const std::string& id,
+                                                                const std::string& token,
+                                                                std::string_view mode,
+                                                                const std::string& remote) {
+    auto checked = CheckToken(id, token, remote);
+    if (auto* refusal = std::get_if<HttpResponse>(&checked)) return std::move(*refusal);
+    const auto s =
+        std::optional<store::SessionRecord>(std::get<store::SessionRecord>(std::move(checked)));
+    if (s->mode != mode) {
         return Refuse(409, "wrong_mode",
-                      "this is a " + (*s)->mode + " session; use its " + (*s)->mode + " door");
+                      "this is a " + s->mode + " session; use its " + s->mode + " door");
     }
     auto started = store_->Start(id, Sha256Hex(token), node_, UnixMillis());
     if (!started) return StoreError(started.error());
@@ -701,7 +710,7 @@ std::variant<SessionRun, HttpResponse> SessionService::BeginRun(const std::strin
     Audit(id, "started", "client", remote, std::string(mode));
     ctx_.metrics->Inc("liveproof_sessions_total", {{"event", "started"}});
     SessionRun run;
-    run.record = **s;
+    run.record = *s;
     run.record.status = SessionStatus::InProgress;
     auto settings = ParseJsonObject(run.record.settings_json);
     run.settings = settings ? *settings : nlohmann::json::object();

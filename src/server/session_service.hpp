@@ -88,6 +88,12 @@ class SessionService {
     std::variant<SessionRun, HttpResponse> BeginRun(const std::string& id, const std::string& token,
                                                     std::string_view mode,
                                                     const std::string& remote);
+    /// @brief The session @p id when @p token is its client token (compared in constant time;
+    /// a wrong one is audited), without starting anything: 401, 404, or 503 when the store did
+    /// not answer. BeginRun's first step, and what a door checks before it says anything else.
+    std::variant<store::SessionRecord, HttpResponse> CheckToken(const std::string& id,
+                                                                const std::string& token,
+                                                                const std::string& remote);
     /// @brief Records a run of an anonymous door (/ws, A's /start) as a session of its own,
     /// already IN_PROGRESS, so that every run leaves a record.
     Expected<SessionRun> BeginAnonymous(const std::string& key_id, const std::string& remote,

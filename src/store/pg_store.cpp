@@ -7,66 +7,17 @@
 #include <limits>
 
 #include "store/pg_connection.hpp"
+#include "store/schema.hpp"
 #include "store/session_store.hpp"
 
 namespace liveproof::store {
 
 namespace {
 
-constexpr std::int64_t kSchemaVersion = 1;
 /// The advisory lock every node takes to migrate (an arbitrary constant: "lvpf").
 constexpr const char* kMigrationLock = "1819701350";
 /// The sweeper changes at most this many sessions per statement.
 constexpr const char* kSweepBatch = "500";
-
-constexpr const char* kSchemaV1 = R"sql(
-CREATE TABLE sessions(
-  id TEXT PRIMARY KEY,
-  key_id TEXT NOT NULL,
-  mode TEXT NOT NULL,
-  status TEXT NOT NULL,
-  token_hash TEXT NOT NULL,
-  device_id TEXT NOT NULL,
-  nonce TEXT NOT NULL,
-  external_ref TEXT NOT NULL,
-  settings_json TEXT NOT NULL,
-  decision TEXT NOT NULL DEFAULT '',
-  reason TEXT NOT NULL DEFAULT '',
-  result_json TEXT NOT NULL DEFAULT '',
-  verdict TEXT NOT NULL DEFAULT '',
-  node TEXT NOT NULL DEFAULT '',
-  created_ms BIGINT NOT NULL,
-  expires_ms BIGINT NOT NULL,
-  started_ms BIGINT NOT NULL DEFAULT 0,
-  finished_ms BIGINT NOT NULL DEFAULT 0);
-CREATE INDEX sessions_by_key ON sessions(key_id, created_ms DESC, id DESC);
-CREATE INDEX sessions_by_status ON sessions(status, expires_ms);
-CREATE INDEX sessions_by_device ON sessions(device_id, status, finished_ms);
-CREATE INDEX sessions_by_created ON sessions(created_ms);
-CREATE TABLE session_images(
-  session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-  idx INTEGER NOT NULL,
-  kind TEXT NOT NULL,
-  box_json TEXT NOT NULL,
-  sha256 TEXT NOT NULL,
-  jpeg BYTEA NOT NULL,
-  PRIMARY KEY(session_id, idx));
-CREATE TABLE audit(
-  seq BIGSERIAL PRIMARY KEY,
-  at_ms BIGINT NOT NULL,
-  session_id TEXT NOT NULL,
-  action TEXT NOT NULL,
-  key_id TEXT NOT NULL,
-  remote TEXT NOT NULL,
-  detail TEXT NOT NULL);
-CREATE INDEX audit_by_session ON audit(session_id, seq);
-CREATE INDEX audit_by_time ON audit(at_ms);
-)sql";
-
-constexpr const char* kColumns =
-    "id, key_id, mode, status, token_hash, device_id, nonce, external_ref, settings_json, "
-    "decision, reason, result_json, verdict, node, created_ms, expires_ms, started_ms, "
-    "finished_ms";
 
 SessionRecord RecordFrom(const PgResult& r, int row) {
     SessionRecord s;
@@ -140,7 +91,8 @@ class PgStore final : public SessionStore {
     }
 
     Expected<std::optional<SessionRecord>> Get(const std::string& id) override {
-        const std::string sql = std::string("SELECT ") + kColumns + " FROM sessions WHERE id = $1";
+        const std::string sql =
+            std::string("SELECT ") + kSessionColumns + " FROM sessions WHERE id = $1";
         auto r = Query("reading a session", sql.c_str(), {id});
         if (!r) return Unexpected{r.error()};
         if (r->rows() == 0) return std::optional<SessionRecord>();
@@ -213,7 +165,7 @@ class PgStore final : public SessionStore {
         // One statement for every page: "" = any status, and the first page starts after the
         // largest possible cursor.
         const std::string sql =
-            std::string("SELECT ") + kColumns +
+            std::string("SELECT ") + kSessionColumns +
             " FROM sessions WHERE key_id = $1 AND created_ms >= $2 AND ($3 = '' OR status = $3)"
             " AND (created_ms < $4 OR (created_ms = $4 AND id < $5))"
             " ORDER BY created_ms DESC, id DESC LIMIT $6";
@@ -393,7 +345,7 @@ class PgStore final : public SessionStore {
         if (version >= 1) return {};
         // One transaction: the tables and their version, or nothing (a failure leaves it
         // aborted, and the connection is dropped with it).
-        const std::string script = std::string("BEGIN;") + kSchemaV1 +
+        const std::string script = std::string("BEGIN;") + SchemaV1(kPostgresDialect) +
                                    "INSERT INTO schema_migrations(version, applied_ms) VALUES(1, "
                                    "(EXTRACT(EPOCH FROM now()) * 1000)::bigint); COMMIT;";
         return db.ExecScript("creating schema version 1", script.c_str());

@@ -6,6 +6,7 @@
 
 #include <mutex>
 
+#include "store/schema.hpp"
 #include "store/session_store.hpp"
 #include "store/sqlite_statement.hpp"
 
@@ -13,62 +14,9 @@ namespace liveproof::store {
 
 namespace {
 
-/// The schema version this build writes; a database of a newer version is refused, because an
-/// older binary would silently drop what the newer one added.
-constexpr std::int64_t kSchemaVersion = 1;
-
-constexpr const char* kSchemaV1 = R"sql(
-CREATE TABLE sessions(
-  id TEXT PRIMARY KEY,
-  key_id TEXT NOT NULL,
-  mode TEXT NOT NULL,
-  status TEXT NOT NULL,
-  token_hash TEXT NOT NULL,
-  device_id TEXT NOT NULL,
-  nonce TEXT NOT NULL,
-  external_ref TEXT NOT NULL,
-  settings_json TEXT NOT NULL,
-  decision TEXT NOT NULL DEFAULT '',
-  reason TEXT NOT NULL DEFAULT '',
-  result_json TEXT NOT NULL DEFAULT '',
-  verdict TEXT NOT NULL DEFAULT '',
-  node TEXT NOT NULL DEFAULT '',
-  created_ms INTEGER NOT NULL,
-  expires_ms INTEGER NOT NULL,
-  started_ms INTEGER NOT NULL DEFAULT 0,
-  finished_ms INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX sessions_by_key ON sessions(key_id, created_ms DESC, id DESC);
-CREATE INDEX sessions_by_status ON sessions(status, expires_ms);
-CREATE INDEX sessions_by_device ON sessions(device_id, status, finished_ms);
-CREATE INDEX sessions_by_created ON sessions(created_ms);
-CREATE TABLE session_images(
-  session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-  idx INTEGER NOT NULL,
-  kind TEXT NOT NULL,
-  box_json TEXT NOT NULL,
-  sha256 TEXT NOT NULL,
-  jpeg BLOB NOT NULL,
-  PRIMARY KEY(session_id, idx));
-CREATE TABLE audit(
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  at_ms INTEGER NOT NULL,
-  session_id TEXT NOT NULL,
-  action TEXT NOT NULL,
-  key_id TEXT NOT NULL,
-  remote TEXT NOT NULL,
-  detail TEXT NOT NULL);
-CREATE INDEX audit_by_session ON audit(session_id, seq);
-CREATE INDEX audit_by_time ON audit(at_ms);
-)sql";
-
 /// The sweeper changes at most this many sessions per call, so one call never holds the
 /// write lock for long; the next tick takes the rest.
 constexpr int kSweepBatch = 500;
-
-constexpr const char* kColumns =
-    "id, key_id, mode, status, token_hash, device_id, nonce, external_ref, settings_json, "
-    "decision, reason, result_json, verdict, node, created_ms, expires_ms, started_ms, "
-    "finished_ms";
 
 SessionRecord RecordFrom(const SqliteStatement& s) {
     SessionRecord r;
@@ -123,7 +71,8 @@ class SqliteStore final : public SessionStore {
                                  "; run the newer release");
         }
         if (version < 1) {
-            if (sqlite3_exec(db_, kSchemaV1, nullptr, nullptr, nullptr) != SQLITE_OK)
+            if (sqlite3_exec(db_, SchemaV1(kSqliteDialect).c_str(), nullptr, nullptr, nullptr) !=
+                SQLITE_OK)
                 return Rollback("creating schema version 1");
             SqliteStatement ins(db_,
                                 "INSERT INTO schema_migrations(version, applied_ms) VALUES(1, "
@@ -155,7 +104,8 @@ class SqliteStore final : public SessionStore {
 
     Expected<std::optional<SessionRecord>> Get(const std::string& id) override {
         std::lock_guard lock(mu_);
-        SqliteStatement q(db_, std::string("SELECT ") + kColumns + " FROM sessions WHERE id = ?");
+        SqliteStatement q(db_,
+                          std::string("SELECT ") + kSessionColumns + " FROM sessions WHERE id = ?");
         q.Bind(id);
         const int rc = q.Step();
         if (rc == SQLITE_DONE) return std::optional<SessionRecord>();
@@ -237,7 +187,7 @@ class SqliteStore final : public SessionStore {
                 return MakeError(ErrorCode::InvalidArgument,
                                  "cursor is not a next_cursor this server gave");
         }
-        std::string sql = std::string("SELECT ") + kColumns +
+        std::string sql = std::string("SELECT ") + kSessionColumns +
                           " FROM sessions WHERE key_id = ? AND created_ms >= ?";
         if (query.status) sql += " AND status = ?";
         if (cursor) sql += " AND (created_ms < ? OR (created_ms = ? AND id < ?))";

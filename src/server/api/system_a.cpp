@@ -135,6 +135,12 @@ HttpResponse Start(ServerContext& ctx, PollSessions& table, double ttl, const Ht
                       "This server runs challenges only in sessions: create one with POST "
                       "/v1/sessions and send its session_id and client token to /start");
     }
+    // The token before anything else: a caller without it learns nothing, not even that the
+    // server is starting.
+    if (backend_id && ctx.sessions != nullptr) {
+        auto checked = ctx.sessions->CheckToken(*backend_id, ClientToken(req), req.remote);
+        if (auto* refusal = std::get_if<HttpResponse>(&checked)) return std::move(*refusal);
+    }
     if (ctx.engine == nullptr || !ctx.ready)
         return Detail(503, "The server is starting; try again");
     std::optional<SessionRun> record;
@@ -225,6 +231,8 @@ void AddSystemARoutes(Router& router, ServerContext& ctx) {
     router.Add({"POST", "/frame", "a_frame", true, BodyClass::Image,
                 [&ctx, sessions](HttpRequest&& req, Reply reply) {
                     const auto id = req.Query("session_id");
+                    // Without a session there is no token to check: only a key could pass.
+                    if (!id && req.client_token_only) return reply(KeyRefused(ctx, "a_frame"));
                     if (!id) return reply(Detail(422, "query parameter session_id is required"));
                     auto session = sessions->Find(*id, ChallengeClockSeconds());
                     if (!session) return reply(Detail(404, "Session not found"));
