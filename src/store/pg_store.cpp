@@ -155,13 +155,9 @@ class PgStore final : public SessionStore {
     }
 
     Expected<ListPage> List(const ListQuery& query) override {
-        std::optional<ListCursor> cursor;
-        if (!query.cursor.empty()) {
-            cursor = ParseListCursor(query.cursor);
-            if (!cursor)
-                return MakeError(ErrorCode::InvalidArgument,
-                                 "cursor is not a next_cursor this server gave");
-        }
+        const auto start = StartOf(query);
+        if (!start) return Unexpected{start.error()};
+        const std::optional<ListCursor>& cursor = *start;
         // One statement for every page: "" = any status, and the first page starts after the
         // largest possible cursor.
         const std::string sql =

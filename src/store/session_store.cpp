@@ -51,4 +51,12 @@ std::optional<ListCursor> ParseListCursor(std::string_view text) {
     return c;
 }
 
+Expected<std::optional<ListCursor>> StartOf(const ListQuery& query) {
+    if (query.cursor.empty()) return std::optional<ListCursor>();
+    auto cursor = ParseListCursor(query.cursor);
+    if (!cursor)
+        return MakeError(ErrorCode::InvalidArgument, "cursor is not a next_cursor this server gave");
+    return cursor;
+}
+
 }  // namespace liveproof::store

@@ -109,6 +109,9 @@ struct ListCursor {
 std::string ListCursorText(const SessionRecord& last);
 /// @brief A cursor ListCursorText wrote, or nullopt for any other text.
 std::optional<ListCursor> ParseListCursor(std::string_view text);
+/// @brief Where a listing starts: nullopt for the first page, an InvalidArgument error for a
+/// cursor this server did not give (one refusal for both stores).
+Expected<std::optional<ListCursor>> StartOf(const ListQuery& query);
 
 /// @brief Who an attempt limit counts.
 enum class AttemptScope { Device, Key };

@@ -180,13 +180,9 @@ class SqliteStore final : public SessionStore {
     }
 
     Expected<ListPage> List(const ListQuery& query) override {
-        std::optional<ListCursor> cursor;
-        if (!query.cursor.empty()) {
-            cursor = ParseListCursor(query.cursor);
-            if (!cursor)
-                return MakeError(ErrorCode::InvalidArgument,
-                                 "cursor is not a next_cursor this server gave");
-        }
+        const auto start = StartOf(query);
+        if (!start) return Unexpected{start.error()};
+        const std::optional<ListCursor>& cursor = *start;
         std::string sql = std::string("SELECT ") + kSessionColumns +
                           " FROM sessions WHERE key_id = ? AND created_ms >= ?";
         if (query.status) sql += " AND status = ?";
