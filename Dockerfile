@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1.4
-# liveproof's container image: a build stage on Debian bookworm, a bookworm-slim runtime with only
-# the libraries the server links, running as a non-root user. The models are not in this
+# liveproof's container image: a build stage on Debian bookworm that builds liveproof's Debian
+# packages, a bookworm-slim runtime that installs them (and so only the libraries the server
+# links), running as the packages' non-root user. The models are not in this
 # repository: give the build the shared folder as a named context, e.g.
 #   docker build --build-context shared=../shared -t liveproof .
 # (compose does the same: deploy/compose.yaml). The steps are two scripts in deploy/container/,
@@ -21,6 +22,6 @@ EXPOSE 8001
 # /readyz: models loaded and the store reachable.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
     CMD ["/usr/local/lib/liveproof/healthcheck.sh"]
+# The packaged binary's default model and web folders are /usr/share/liveproof/{models,web}.
 ENTRYPOINT ["/usr/bin/liveproof", "serve", "--host", "0.0.0.0", "--port", "8001", \
-            "--models", "/usr/share/liveproof/models", \
-            "--set", "web_root=/usr/share/liveproof/web", "--set", "data_dir=/var/lib/liveproof"]
+            "--set", "data_dir=/var/lib/liveproof"]

@@ -36,8 +36,10 @@ function writeAtomic(file, data) {
     fs.renameSync(tmp, file);
 }
 
+// The version comes from CMake's project() (the one place every part reads it from).
 const outDir = process.argv[2];
-if (!outDir || process.argv.length > 3) fail('usage: node build_web.mjs OUT_DIR');
+const version = process.argv[3];
+if (!outDir || !version || process.argv.length > 4) fail('usage: node build_web.mjs OUT_DIR VERSION');
 
 if (!fs.existsSync(path.join(webDir, 'node_modules', 'js-yaml')) || !fs.existsSync(swaggerDir)) {
     fail(`${path.join(webDir, 'node_modules')} is missing or incomplete: run npm ci --prefix web`);
@@ -89,6 +91,8 @@ const badRefs = [];
     }
 })(doc, '#');
 if (badRefs.length) fail(`unresolved $ref in ${yamlPath}:\n  ${badRefs.join('\n  ')}`);
+
+doc.info = { ...doc.info, version };
 
 const docsOut = path.join(outDir, 'docs');
 fs.mkdirSync(docsOut, { recursive: true });

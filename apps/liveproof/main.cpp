@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "commands.hpp"
+#include "liveproof/version.hpp"
 
 namespace {
 constexpr int kExitCannotStart = 3;  // README "Exit status"
@@ -14,6 +15,7 @@ int main(int argc, char** argv) {
     // Logs go to stderr so that stdout carries only results (JSON lines, reports).
     spdlog::set_default_logger(spdlog::stderr_color_mt("liveproof"));
     CLI::App app{"liveproof: self-hosted face liveness"};
+    app.set_version_flag("--version", "liveproof " LIVEPROOF_VERSION_STRING);
     app.require_subcommand(1);
     liveproof::cli::RegisterAnalyze(app);
     liveproof::cli::RegisterBlink(app);

@@ -22,6 +22,7 @@
 
 #include "common/json_text.hpp"
 #include "server/http_exchange.hpp"
+#include "server/service_manager.hpp"
 #include "server/session_service.hpp"
 #include "server/ws_challenge.hpp"
 
@@ -57,6 +58,8 @@ struct HttpServer::Impl {
     net::io_context ioc;
     tcp::acceptor acceptor;
     net::signal_set signals;
+    // Pings systemd's watchdog from the I/O loop: a loop that stops turning gets restarted.
+    net::steady_timer watchdog;
     std::atomic<int> open_connections{0};
     std::atomic<int> in_flight{0};
     std::atomic<int> ws_sessions{0};
@@ -77,9 +80,11 @@ struct HttpServer::Impl {
           router(r),
           ioc(c.config.io_threads),
           acceptor(net::make_strand(ioc)),
-          signals(ioc, SIGINT, SIGTERM) {}
+          signals(ioc, SIGINT, SIGTERM),
+          watchdog(ioc) {}
 
     void Accept();
+    void PingWatchdog(std::chrono::microseconds interval);
     void BeginShutdown();
     void CutInFlight();
     // Counts an exception that reached an Asio handler (a bug: errors are values here).
@@ -629,8 +634,17 @@ void HttpServer::Impl::Accept() {
     });
 }
 
+void HttpServer::Impl::PingWatchdog(std::chrono::microseconds interval) {
+    NotifyWatchdog();
+    watchdog.expires_after(interval);
+    watchdog.async_wait([this, interval](beast::error_code ec) {
+        if (!ec) PingWatchdog(interval);
+    });
+}
+
 void HttpServer::Impl::BeginShutdown() {
     if (draining.exchange(true)) return;
+    NotifyStopping();
     spdlog::info("shutting down: no new connections; waiting for {} in-flight request(s)",
                  in_flight.load());
     beast::error_code ec;
@@ -688,6 +702,8 @@ void HttpServer::Run() {
         if (!ec) s.BeginShutdown();
     });
     s.Accept();
+    NotifyReady("serving on port " + std::to_string(s.bound_port));
+    if (const auto interval = WatchdogPingInterval()) s.PingWatchdog(*interval);
     // The last resort: an exception that escaped a handler anyway ends that handler, not the
     // I/O thread; it is counted and the loop goes on.
     auto run = [&s] {

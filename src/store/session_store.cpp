@@ -55,7 +55,8 @@ Expected<std::optional<ListCursor>> StartOf(const ListQuery& query) {
     if (query.cursor.empty()) return std::optional<ListCursor>();
     auto cursor = ParseListCursor(query.cursor);
     if (!cursor)
-        return MakeError(ErrorCode::InvalidArgument, "cursor is not a next_cursor this server gave");
+        return MakeError(ErrorCode::InvalidArgument,
+                         "cursor is not a next_cursor this server gave");
     return cursor;
 }
 

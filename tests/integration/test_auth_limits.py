@@ -461,6 +461,58 @@ class ShutdownGraceIsAHardLimit(BlinkInFlight, unittest.TestCase):
             server.stop()
 
 
+class SystemdNotifications(unittest.TestCase):
+    """Under systemd (Type=notify, WatchdogSec= in deploy/systemd/liveproof.service) the server
+    says READY=1 once it listens, pings WATCHDOG=1 from its I/O loop at half the watchdog
+    interval, and says STOPPING=1 on SIGTERM. The socket here plays systemd's $NOTIFY_SOCKET."""
+
+    WATCHDOG_USEC = 400_000
+
+    def test_ready_watchdog_and_stopping_reach_the_notify_socket(self):
+        folder = tempfile.mkdtemp(prefix="liveproof-notify-")
+        path = os.path.join(folder, "notify.sock")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(path)
+        sock.settimeout(10)
+        server = LiveproofServer(env={"NOTIFY_SOCKET": path,
+                                      "WATCHDOG_USEC": str(self.WATCHDOG_USEC)})
+        try:
+            server.start()
+            first = sock.recv(4096).decode()
+            self.assertTrue(first.startswith("READY=1\n"), first)
+            self.assertIn(f"STATUS=serving on port {server.port}", first)
+            start = time.monotonic()
+            pings = 0
+            while pings < 3:
+                message = sock.recv(4096).decode()
+                self.assertEqual(message, "WATCHDOG=1")
+                pings += 1
+            took = time.monotonic() - start
+            # Three pings at 0.2 s: about 0.4-0.6 s after the first; far less than 3 s.
+            self.assertLess(took, 3.0)
+            server.terminate()
+            messages = []
+            while not any(m.startswith("STOPPING=1") for m in messages):
+                messages.append(sock.recv(4096).decode())
+            self.assertEqual(server.wait_exit(), 0, server.log())
+        finally:
+            server.stop()
+            sock.close()
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def test_without_a_notify_socket_nothing_is_sent_and_the_server_runs(self):
+        # The usual case (a terminal, a container): no variable, no error in the log.
+        server = LiveproofServer(env={"WATCHDOG_USEC": str(self.WATCHDOG_USEC)}).start()
+        try:
+            time.sleep(0.5)
+            self.assertEqual(server.get("/healthz").status, 200)
+            server.terminate()
+            self.assertEqual(server.wait_exit(), 0, server.log())
+            self.assertNotIn("sd_notify", server.log())
+        finally:
+            server.stop()
+
+
 class SettingsThatWouldStartABrokenServer(unittest.TestCase):
     """Each refused at start-up with exit status 3 and the setting named, before listening."""
 

@@ -10,7 +10,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 prefix=$work/prefix
-cmake --install "$build" --prefix "$prefix" --component sdk >"$work/install.log"
+cmake --install "$build" --prefix "$prefix" --component lib >"$work/install.log"
+cmake --install "$build" --prefix "$prefix" --component dev >>"$work/install.log"
 cmake --install "$build" --prefix "$prefix" --component python >>"$work/install.log"
 libdir=$(dirname "$(find "$prefix" -name 'libliveproof.so' | head -1)")
 images=("$shared/models/samples/image_T1.jpg" "$shared/models/samples/image_F1.jpg"

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "liveproof/version.hpp"
 #include "server/api/api_common.hpp"
 #include "server/api/routes.hpp"
 #include "server/session_service.hpp"
@@ -54,7 +55,7 @@ void AddServiceRoutes(Router& router, ServerContext& ctx) {
     router.Add({"GET", "/", "root", false, BodyClass::Small, [](HttpRequest&&, Reply reply) {
                     reply(HttpResponse::Json(
                         200, {{"name", "liveproof"},
-                              {"version", "0.1.0"},
+                              {"version", LIVEPROOF_VERSION_STRING},
                               {"endpoints",
                                {{"health", "/healthz"},
                                 {"ready", "/readyz"},
