@@ -29,6 +29,11 @@ bool LicenceKeyWellFormed(const std::string& public_key_b64);
 LicenceStatus VerifyLicence(const std::string& public_key_b64, const std::string& licence,
                             const std::string& machine_code, std::time_t now);
 
+/// @brief VerifyLicence's checks that need no key (the form, the machine code, the expiry), for
+/// a server that enforces nothing: garbage is still Invalid.
+LicenceStatus CheckLicenceWithoutKey(const std::string& licence, const std::string& machine_code,
+                                     std::time_t now);
+
 /// @brief WHAT THIS OBJECT REPRESENTS: whether this server is activated. Enforcement is off
 /// (always activated) unless a public key is configured.
 /// THREAD SAFETY: all members are thread-safe.
@@ -38,7 +43,8 @@ class LicenceState {
     LicenceState(std::string public_key_b64, std::string licence_file);
     /// @brief True when enforcement is off or a valid licence was accepted.
     bool Activated();
-    /// @brief Verifies and, on success, keeps (and writes to licence_file) the licence.
+    /// @brief Verifies and, on success, keeps (and writes to licence_file) the licence. Without
+    /// enforcement nothing is kept, and only CheckLicenceWithoutKey's checks apply.
     LicenceStatus Activate(const std::string& licence);
     /// @brief True when a public key is configured.
     [[nodiscard]] bool enforced() const { return !public_key_.empty(); }

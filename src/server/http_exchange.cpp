@@ -6,8 +6,10 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <cctype>
+#include <spdlog/spdlog.h>
 #include <string_view>
 
+#include "common/json_text.hpp"
 #include "media/base64.hpp"
 #include "server/request_target.hpp"
 #include "server/router.hpp"
@@ -153,12 +155,12 @@ bool OriginAllowed(const std::string& origin, const std::string& host,
     return scheme_end != std::string::npos && origin.substr(scheme_end + 3) == host;
 }
 
-std::optional<HttpResponse> UpgradeRefusal(const HttpRequest& req, const ServerContext& ctx,
-                                           int open_ws_sessions) {
+std::optional<WsRefusal> UpgradeRefusal(const HttpRequest& req, ServerContext& ctx,
+                                        int open_ws_sessions) {
     const ServerConfig& c = ctx.config;
     auto refuse = [&](int status, const char* code, const std::string& detail) {
         ctx.metrics->Inc("liveproof_ws_sessions_total", {{"event", "refused"}, {"reason", code}});
-        return HttpResponse::Error(status, code, detail);
+        return WsRefusal{HttpResponse::Error(status, code, detail), ""};
     };
     const bool session_door = IsSessionWsPath(req.path);
     if (req.path != "/ws" && !session_door) {
@@ -170,25 +172,39 @@ std::optional<HttpResponse> UpgradeRefusal(const HttpRequest& req, const ServerC
     if (!key_bytes || key_bytes->size() != 16) {
         return refuse(400, "bad_request", "Sec-WebSocket-Key must be the base64 of 16 bytes");
     }
+    // The Origin first: a page on another origin (system A's own test client on another port,
+    // a page embedding liveness-client.js, file://) learns why, and the operator which setting.
+    const std::string origin(req.Header("origin"));
+    if (!origin.empty() &&
+        !OriginAllowed(origin, std::string(req.Header("host")), c.cors_origins)) {
+        const auto v = ctx.log_limiter.Admit("ws origin refused");
+        if (v.write) {
+            spdlog::warn(
+                "WebSocket from Origin \"{}\" refused: not this server's origin and not in "
+                "cors_origins (add it there, or \"*\", to let such pages run challenges){}",
+                PrintableUtf8(origin.substr(0, 200)), LogLimiter::Suffix(v));
+        }
+        WsRefusal r = refuse(403, "origin_not_allowed",
+                             "this Origin may not open a session: add it to cors_origins");
+        r.close_reason = "origin_not_allowed: this page's origin is not in the server's "
+                         "cors_origins setting";
+        return r;
+    }
     if (!session_door && c.require_sessions) {
         return refuse(403, "sessions_required",
                       "this server runs challenges only in sessions: create one with POST "
                       "/v1/sessions and open its ws_url");
     }
     // A session's door is opened with the session's client token (checked by the transport
-    // against the store); the anonymous door with an API key, when keys are set.
-    if (!session_door && !c.api_keys.empty()) {
+    // against the store); the anonymous door with an API key, when keys are set and the
+    // operator did not make system A's door public.
+    if (!session_door && DoorNeedsKey(Door::SystemA, c)) {
         // As for HTTP routes (X-API-KEY or Bearer); browsers cannot set headers on a
         // WebSocket, so the key may also come as ?api_key=.
         std::string key = PresentedKey(req);
         if (key.empty()) key = req.Query("api_key").value_or("");
         if (!ApiKeyMatches(key, c.api_keys))
             return refuse(401, "unauthorized", "Invalid or missing API key.");
-    }
-    const std::string origin(req.Header("origin"));
-    if (!origin.empty() &&
-        !OriginAllowed(origin, std::string(req.Header("host")), c.cors_origins)) {
-        return refuse(403, "origin_not_allowed", "this Origin may not open a session");
     }
     if (open_ws_sessions >= c.ws_max_sessions) {
         CountRejection(ctx, "ws_sessions");

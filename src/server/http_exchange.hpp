@@ -54,10 +54,19 @@ HttpRequest ToHttpRequest(WireRequest& msg, std::string remote);
 /// @brief True for a session's WebSocket door, /v1/sessions/{32 hex}/ws.
 bool IsSessionWsPath(const std::string& path);
 
-/// @brief Why a WebSocket upgrade is refused (path, key, Origin, session cap), or nullopt to
+/// @brief A refused WebSocket upgrade.
+struct WsRefusal {
+    HttpResponse answer;  ///< the HTTP answer to the handshake
+    /// Non-empty: accept the handshake, then close at once with 1008 and this reason, sending
+    /// and reading nothing else. A browser shows no HTTP answer to a refused handshake, only
+    /// "connection error"; a close reason it does show (CloseEvent.reason).
+    std::string close_reason;
+};
+
+/// @brief Why a WebSocket upgrade is refused (path, Origin, key, session cap), or nullopt to
 /// accept it. Counts refusals in ctx.metrics.
-std::optional<HttpResponse> UpgradeRefusal(const HttpRequest& req, const ServerContext& ctx,
-                                           int open_ws_sessions);
+std::optional<WsRefusal> UpgradeRefusal(const HttpRequest& req, ServerContext& ctx,
+                                        int open_ws_sessions);
 
 /// @brief True when @p peer is one of the configured trusted_proxies.
 bool IsTrustedProxy(const std::string& peer, const ServerConfig& config);

@@ -155,6 +155,27 @@ void Guarded(HttpServer::Impl& server, const char* where, Fn&& fn, OnError&& on_
 
 namespace {
 
+// A handshake accepted only to be closed at once with a reason (WsRefusal::close_reason): nothing
+// is read or sent but the close frame, and the connection's claim on the caps is held until the
+// socket is gone.
+void AcceptToClose(HttpServer::Impl& server, tcp::socket socket, WireRequest request,
+                   std::string reason, std::shared_ptr<void> slot) {
+    auto ws = std::make_shared<websocket::stream<beast::tcp_stream>>(std::move(socket));
+    ws->set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws->async_accept(request, [&server, ws, reason = std::move(reason),
+                               slot = std::move(slot)](beast::error_code ec) {
+        Guarded(
+            server, "ws_refusal",
+            [&] {
+                if (ec) return;
+                ws->async_close(websocket::close_reason(websocket::close_code::policy_error,
+                                                        reason),
+                                [ws, slot](beast::error_code) {});
+            },
+            [] {});
+    });
+}
+
 // One system-A WebSocket: reads messages, feeds the ChallengeConnection, writes its replies
 // through a single-writer queue, and ticks the timeouts every 250 ms.
 class WsSession : public std::enable_shared_from_this<WsSession> {
@@ -480,7 +501,11 @@ class Session : public std::enable_shared_from_this<Session> {
             std::shared_ptr<void>(nullptr, [count = &server_.ws_handshakes](void*) { --*count; });
         if (auto refusal =
                 UpgradeRefusal(req, server_.ctx, server_.ws_sessions.load() + claimed - 1)) {
-            return Write(std::move(*refusal), false, false);
+            if (!refusal->close_reason.empty()) {
+                return AcceptToClose(server_, stream_.release_socket(), std::move(msg),
+                                     std::move(refusal->close_reason), slot_);
+            }
+            return Write(std::move(refusal->answer), false, false);
         }
         const auto m = req.Query("mirrored");
         const bool mirrored = m && (*m == "1" || *m == "true");

@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "common/json_text.hpp"
+#include "server/server_metrics.hpp"
 
 namespace liveproof::server {
 
@@ -76,7 +77,7 @@ std::size_t Router::BodyLimit(const std::string& method, const std::string& path
 bool Router::AuthorisedEarly(const std::string& method, const HttpRequest& probe) const {
     if (ctx_.config.api_keys.empty() || method == "OPTIONS") return true;
     const Route* r = Find(method, probe.path, nullptr);
-    if (r == nullptr || !r->auth) return true;
+    if (r == nullptr || !DoorNeedsKey(r->door, ctx_.config)) return true;
     if (r->client_token_instead && !ClientToken(probe).empty()) return true;  // checked later
     return Authorised(probe).has_value();
 }
@@ -118,16 +119,15 @@ void Router::Dispatch(HttpRequest&& request, Reply reply) const {
         route ? route->name : (allowed.empty() ? "unmatched" : "method_not_allowed");
     const auto start = std::chrono::steady_clock::now();
     // Every answer goes through here: CORS headers, then the request metrics.
-    auto counted = [this, name, start, method = request.method,
+    // Labels are bounded: a route's own path (a prefix route's prefix), never the request's.
+    const std::string endpoint = route ? route->path : "unmatched";
+    auto counted = [this, name, endpoint, start, method = request.method,
                     origin = std::string(request.Header("origin")),
                     reply = std::move(reply)](HttpResponse response) {
         AddCors(origin, response);
         const double seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        ctx_.metrics->Inc("liveproof_http_requests_total",
-                          {{"route", name}, {"status", std::to_string(response.status)}});
-        ctx_.metrics->Observe("liveproof_http_request_duration_seconds", {{"route", name}},
-                              seconds);
+        CountHttpAnswer(*ctx_.metrics, name, endpoint, method, response.status, seconds);
         LogAnswer(method, name, response.status, seconds);
         reply(std::move(response));
     };
@@ -167,7 +167,10 @@ void Router::Dispatch(HttpRequest&& request, Reply reply) const {
         return;
     }
     std::optional<std::string> key_id =
-        route->auth ? Authorised(request) : std::optional<std::string>("");
+        // A public door still records the key a client presents (its per-key limits and the
+        // sessions it starts belong to that key).
+        DoorNeedsKey(route->door, ctx_.config) ? Authorised(request)
+                                               : std::optional(Authorised(request).value_or(""));
     if (!key_id && route->client_token_instead && !ClientToken(request).empty()) {
         request.client_token_only = true;  // the handler checks it against the session
         key_id = "";

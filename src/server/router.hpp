@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "server/api_keys.hpp"
+#include "server/front_doors.hpp"
 #include "server/http_types.hpp"
 #include "server/server_context.hpp"
 
@@ -13,12 +14,13 @@ namespace liveproof::server {
 /// @brief Which body cap a route gets (the transport applies it while reading).
 enum class BodyClass { Small, Json, Image, Video };
 
+
 /// @brief One endpoint.
 struct Route {
     std::string method;  ///< "GET", "POST"
     std::string path;    ///< exact path, or a prefix when prefix is true
     std::string name;    ///< label for metrics (never the raw path: bounded cardinality)
-    bool auth = true;    ///< needs an API key when keys are configured
+    Door door = Door::Open;  ///< whose endpoint: decides whether a key is needed
     BodyClass body = BodyClass::Small;  ///< body cap
     Handler handler;                    ///< the work
     bool prefix = false;                ///< match every path under `path`

@@ -17,6 +17,7 @@
 #include "common/json_text.hpp"
 #include "licence/licence.hpp"
 #include "server/api_keys.hpp"
+#include "server/front_doors.hpp"
 
 namespace liveproof::server {
 
@@ -217,6 +218,8 @@ const std::map<std::string, Setting>& Table() {
         {"shutdown_grace_seconds", Int(&ServerConfig::shutdown_grace_seconds, 0, 600)},
         {"api_keys", List(&ServerConfig::api_keys, /*secret=*/true)},
         {"cors_origins", List(&ServerConfig::cors_origins)},
+        {"public_routes", List(&ServerConfig::public_routes)},
+        {"metrics_enabled", Bool(&ServerConfig::metrics_enabled)},
         {"trusted_proxies", List(&ServerConfig::trusted_proxies)},
         {"confidence_threshold", Real(&ServerConfig::confidence_threshold, 0, 1)},
         {"liveness_threshold", Number(&EngineOptions::liveness_threshold, 0, 1, kEngine)},
@@ -363,6 +366,20 @@ Expected<void> ServerConfig::ApplyEnvironment() {
         auto r = Set("confidence_threshold", v);
         if (!r) return r;
     }
+    // System B's ENABLE_METRICS; system C's PORT (older app) and FACESDK_PORT / FACESDK_BIND_HOST
+    // (the rewrite), the later ones winning.
+    constexpr std::pair<const char*, const char*> kSeedVariables[] = {
+        {"ENABLE_METRICS", "metrics_enabled"},
+        {"PORT", "port"},
+        {"FACESDK_PORT", "port"},
+        {"FACESDK_BIND_HOST", "host"},
+    };
+    for (const auto& [variable, key] : kSeedVariables) {
+        if (const char* v = std::getenv(variable); v && !Blank(v)) {
+            auto r = Set(key, v);
+            if (!r) return MakeError(ErrorCode::InvalidArgument, std::string(variable) + ": " + r.error().detail);
+        }
+    }
     for (const auto& [key, _] : Table()) {
         const std::string name = "LIVEPROOF_" + Upper(key);
         // An empty variable counts as unset, as for the seeds' variables above: an empty
@@ -392,6 +409,12 @@ Expected<void> ServerConfig::Finalize() {
     if (compat_c.luminance_dark > compat_c.luminance_light) {
         return Bad("c_luminance_dark", "must not exceed c_luminance_light");
     }
+    if (auto r = CheckPublicRoutes(public_routes); !r) return Bad("public_routes", r.error().detail);
+    if (!public_url.empty() && public_url.rfind("http://", 0) != 0 &&
+        public_url.rfind("https://", 0) != 0) {
+        return Bad("public_url", "must start with http:// or https://");
+    }
+    while (!public_url.empty() && public_url.back() == '/') public_url.pop_back();
     for (const auto& k : api_keys) {
         if (ParseApiKey(k).secret.size() < 8) {
             return Bad("api_keys", "each key (the secret after 'id:') needs at least 8 characters");

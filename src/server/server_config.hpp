@@ -51,6 +51,10 @@ struct ServerConfig {
     int shutdown_grace_seconds = 20;        ///< SIGTERM: time given to in-flight requests
     std::vector<std::string> api_keys;      ///< empty = auth off
     std::vector<std::string> cors_origins;  ///< allowed Origins; empty = same origin only
+    /// Front doors callers may use without a key when api_keys are set (front_doors.hpp):
+    /// system_a, system_b, system_c, licence, native, metrics. Empty = every door needs a key.
+    std::vector<std::string> public_routes;
+    bool metrics_enabled = true;  ///< false: GET /metrics is 404 (system B's ENABLE_METRICS)
     float confidence_threshold = 0.85f;     ///< system B: requires_active_check below this
     CompatCThresholds compat_c;             ///< system C's face_state rules
     std::string licence_public_key;         ///< base64 Ed25519 key; empty = no enforcement
@@ -98,7 +102,9 @@ struct ServerConfig {
     int store_threads = 2;
     int store_queue = 1024;  ///< store calls waiting for those threads; past it 503 store_busy
     std::string node_id;     ///< this node's name in the store; "" = the host name
-    std::string public_url;  ///< base of the client URLs; "" = http://<Host header>
+    /// How clients reach this server ("https://liveness.example.com"): the base of the URLs in
+    /// answers (sessions' ws_url..., system B's upload_url); "" = http://<Host header>.
+    std::string public_url;
     /// Addresses of the reverse proxies in front (nginx): a request from one of them is the
     /// client's whose address the proxy appended to X-Forwarded-For (the last entry), and their
     /// connections are not held to max_connections_per_client (they carry many clients).

@@ -36,6 +36,36 @@ void DescribeServerMetrics(MetricsRegistry& m) {
     m.Describe("liveproof_poll_sessions_total", MetricType::Counter,
                "System A polling sessions (POST /start, /frame) by event (started, completed, "
                "failed by reason, refused at the session cap)");
+    // System B's names (its middleware's), kept for B's dashboards and its own test.
+    m.Describe("liveness_requests_total", MetricType::Counter,
+               "HTTP requests by method, endpoint and status (system B's name)");
+    m.Describe("liveness_requests_success", MetricType::Counter,
+               "HTTP requests answered below 400 (system B's name)");
+    m.Describe("liveness_requests_error", MetricType::Counter,
+               "HTTP requests answered 400 or above (system B's name)");
+    m.Describe("liveness_request_latency_seconds", MetricType::Histogram,
+               "HTTP request latency by method and endpoint (system B's name)");
+}
+
+namespace {
+// A method is client text: only the ones the server has routes or answers for become labels.
+std::string MethodLabel(const std::string& method) {
+    for (const char* known : {"GET", "POST", "HEAD", "OPTIONS", "DELETE", "PUT", "PATCH"})
+        if (method == known) return method;
+    return "other";
+}
+}  // namespace
+
+void CountHttpAnswer(MetricsRegistry& m, const std::string& route, const std::string& endpoint,
+                     const std::string& method, int status, double seconds) {
+    const std::string code = std::to_string(status);
+    m.Inc("liveproof_http_requests_total", {{"route", route}, {"status", code}});
+    m.Observe("liveproof_http_request_duration_seconds", {{"route", route}}, seconds);
+    const std::string verb = MethodLabel(method);
+    m.Inc("liveness_requests_total", {{"method", verb}, {"endpoint", endpoint}, {"status", code}});
+    m.Inc(status < 400 ? "liveness_requests_success" : "liveness_requests_error");
+    m.Observe("liveness_request_latency_seconds", {{"method", verb}, {"endpoint", endpoint}},
+              seconds);
 }
 
 }  // namespace liveproof::server

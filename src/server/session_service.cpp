@@ -1,6 +1,7 @@
 // The session API over the store: creation with its checks, the single run, the signed verdict,
 // reads, deletion, listing, attempt limits and the sweeper.
 #include "server/session_service.hpp"
+#include "server/public_url.hpp"
 
 #include <sodium.h>
 #include <spdlog/spdlog.h>
@@ -425,22 +426,6 @@ std::optional<HttpResponse> SessionService::AttemptLockout(const std::string& ke
     return locked(store::AttemptScope::Key, key_id, c.attempt_max_key_failures, "this API key");
 }
 
-std::string SessionService::BaseUrl(const HttpRequest& request) const {
-    std::string base = ctx_.config.public_url;
-    if (base.empty()) {
-        std::string host(request.Header("host"));
-        // A Host header is client text: only what a host name and port may hold goes in a URL.
-        const bool sane = !host.empty() && host.size() <= 255 &&
-                          std::all_of(host.begin(), host.end(), [](char ch) {
-                              return std::isalnum(static_cast<unsigned char>(ch)) != 0 ||
-                                     ch == '.' || ch == '-' || ch == ':' || ch == '[' || ch == ']';
-                          });
-        base = "http://" + (sane ? host : std::string("localhost"));
-    }
-    while (!base.empty() && base.back() == '/') base.pop_back();
-    return base;
-}
-
 HttpResponse SessionService::Create(const HttpRequest& request) {
     nlohmann::json body = nlohmann::json::object();
     if (request.body.find_first_not_of(" \t\r\n") != std::string::npos) {
@@ -472,7 +457,7 @@ HttpResponse SessionService::Create(const HttpRequest& request) {
     Audit(s.id, "created", request.key_id, request.remote, s.mode);
     ctx_.metrics->Inc("liveproof_sessions_total", {{"event", "created"}});
 
-    const std::string base = BaseUrl(request);
+    const std::string base = PublicBaseUrl(request, ctx_.config);
     std::string ws_base = base;
     if (ws_base.rfind("https://", 0) == 0) {
         ws_base = "wss://" + ws_base.substr(8);
@@ -561,7 +546,7 @@ HttpResponse SessionService::Read(const HttpRequest& request, const std::string&
     if (!*s || (*s)->key_id != request.key_id) return Refuse(404, "not_found", "no such session");
     Audit(id, "read", request.key_id, request.remote, "");
     HttpResponse r;
-    r.body = ToJsonText(RecordJson(**s, BaseUrl(request)));
+    r.body = ToJsonText(RecordJson(**s, PublicBaseUrl(request, ctx_.config)));
     r.headers.emplace_back("Cache-Control", "no-store");
     return r;
 }

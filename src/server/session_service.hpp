@@ -120,7 +120,6 @@ class SessionService {
                const std::string& remote, const std::string& detail);
     std::optional<HttpResponse> AttemptLockout(const std::string& key_id,
                                                const std::string& device_id);
-    std::string BaseUrl(const HttpRequest& request) const;
     nlohmann::ordered_json RecordJson(const store::SessionRecord& s, const std::string& base);
     void SweepLoop();
 

@@ -165,7 +165,7 @@ void Connection(ServerHarness& h, std::string_view bytes, const Client& client) 
         if (beast::websocket::is_upgrade(msg)) {
             const int open = client.ws_at_capacity ? h.ctx.config.ws_max_sessions : 0;
             if (auto r = UpgradeRefusal(req, h.ctx, open)) {
-                SendAndReadBack(std::move(*r), false, false);
+                SendAndReadBack(std::move(r->answer), false, false);
             } else if (locked && !ApiKeyMatches(PresentedKey(req), h.ctx.config.api_keys) &&
                        !ApiKeyMatches(req.Query("api_key").value_or(""), h.ctx.config.api_keys)) {
                 Fail("auth", "a keyless WebSocket upgrade was accepted");

@@ -46,7 +46,8 @@ NO_FACE = "data/conditions/no_face/opencv_fruits.jpg"
 TWO_FACES = "data/conditions/multi_face/fr_two_people.jpg"
 
 # Variables the server reads that must not leak from the caller's environment.
-_SCRUBBED_ENV = ("API_KEY", "MODEL_PATH", "CONFIDENCE_THRESHOLD")
+_SCRUBBED_ENV = ("API_KEY", "MODEL_PATH", "CONFIDENCE_THRESHOLD", "ENABLE_METRICS", "PORT", "FACESDK_PORT",
+                 "FACESDK_BIND_HOST")
 
 _LISTENING = re.compile(r"liveproof listening on ([0-9.]+):(\d+)")
 

@@ -144,8 +144,20 @@ class SystemCDetection(SystemCAssertions):
         self.assertEqual(r.status, 400, r)
         self.assert_still_healthy()
 
-    def test_missing_base64_key_is_400(self):
-        r = self.server.post_json("/check_liveness_base64", {"image": b64_of(T1)})
+    def test_json_without_base64_key_is_200_failed_to_open_file(self):
+        # C reads content['base64'] inside its try: HTTP 200, "Failed to open file".
+        for path in ("/check_liveness_base64", "/liveness-detection-base64"):
+            for body in ({"image": b64_of(T1)}, {}):
+                with self.subTest(path=path, body=list(body)):
+                    r = self.server.post_json(path, body)
+                    self.assertEqual(r.status, 200, r)
+                    self.assertEqual(r.headers.get("content-type"),
+                                     "application/json; charset=utf-8")
+                    self.assertEqual(r.json()["faces"], [])
+                    self.assert_only_result(r.json()["face_state"], "Failed to open file")
+
+    def test_body_that_is_not_json_is_400(self):
+        r = self.server.post_raw("/check_liveness_base64", b"not json", "application/json")
         self.assertEqual(r.status, 400, r)
         self.assert_still_healthy()
 
@@ -158,10 +170,28 @@ class SystemCDetection(SystemCAssertions):
         self.assertTrue(body["machineCode"])
         self.assertEqual(self.server.get("/get-machine-code").json(), body)
 
-    def test_activate_machine_without_enforcement_is_two_element_array(self):
-        r = self.server.post_json("/activate-machine", {"license": "anything"})
-        self.assertEqual(r.status, 200, r)
-        self.assertEqual(r.json(), [{"activationStatus": 0}, {"initStatus": 0}])
+    def test_activate_machine_with_garbage_reports_failure_even_without_enforcement(self):
+        # C's activation of a garbage licence is non-zero; [0, 0] would tell a client "activated".
+        for garbage in ("anything", "", "a.b", "x" * 5000):
+            with self.subTest(garbage=garbage[:10]):
+                r = self.server.post_json("/activate-machine", {"license": garbage})
+                self.assertEqual(r.status, 200, r)
+                self.assertEqual(r.json(), [{"activationStatus": -1}, {"initStatus": 0}])
+
+    def test_activate_machine_without_enforcement_accepts_a_licence_for_this_machine(self):
+        if shutil.which("openssl") is None:
+            self.skipTest("openssl CLI not found: needed to sign Ed25519 licences")
+        code = self.server.get("/get-machine-code").json()["machineCode"]
+        workdir = tempfile.mkdtemp(prefix="liveproof-licence-")
+        self.addCleanup(shutil.rmtree, workdir, True)
+        signer = Ed25519Signer(workdir)
+        for machine, expires, want in ((code, time.time() + 3600, 0),
+                                       ("LP1-" + "0" * 32, time.time() + 3600, -1),
+                                       (code, time.time() - 10, -3)):
+            with self.subTest(machine=machine, expires=expires):
+                licence = signer.licence(machine, expires)
+                r = self.server.post_json("/activate-machine", {"license": licence})
+                self.assertEqual(r.json(), [{"activationStatus": want}, {"initStatus": 0}])
 
     def test_activate_machine_without_license_key_is_400(self):
         r = self.server.post_json("/activate-machine", {"licence": "x"})

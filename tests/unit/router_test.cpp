@@ -46,7 +46,7 @@ struct RouterFixture : ::testing::Test {
 };
 
 TEST_F(RouterFixture, PathsThatAreNotUtf8OrHoldControlCharactersAre400NeverEchoed) {
-    router.Add({"GET", "/ok", "ok", false, BodyClass::Small,
+    router.Add({"GET", "/ok", "ok", Door::Open, BodyClass::Small,
                 [](HttpRequest&&, Reply reply) { reply(HttpResponse::Json(200, {})); }});
     const std::vector<std::string> paths = {
         "/\xff",        "/\xc3\x28", "/test/\xc0\xae\xc0\xae", "/a\nb", std::string("/a\0b", 4),
@@ -65,9 +65,9 @@ TEST_F(RouterFixture, PathsThatAreNotUtf8OrHoldControlCharactersAre400NeverEchoe
 }
 
 TEST_F(RouterFixture, HandlerThatThrowsIsAnswered500AndCounted) {
-    router.Add({"GET", "/boom", "boom", false, BodyClass::Small,
+    router.Add({"GET", "/boom", "boom", Door::Open, BodyClass::Small,
                 [](HttpRequest&&, Reply) -> void { throw std::runtime_error("bug"); }});
-    router.Add({"GET", "/odd", "odd", false, BodyClass::Small,
+    router.Add({"GET", "/odd", "odd", Door::Open, BodyClass::Small,
                 [](HttpRequest&&, Reply) -> void { throw 42; }});
     EXPECT_EQ(Call("GET", "/boom").status, 500);
     EXPECT_EQ(Call("GET", "/odd").status, 500);
@@ -87,8 +87,8 @@ TEST_F(RouterFixture, ClientTokenStandsInForTheKeyOnlyWhereTheRouteSaysAndIsMark
         seen.emplace_back(req.key_id, req.client_token_only);
         reply(HttpResponse::Json(200, {}));
     };
-    router.Add({"POST", "/frame", "frame", true, BodyClass::Image, record, false, true});
-    router.Add({"POST", "/keyed", "keyed", true, BodyClass::Small, record});
+    router.Add({"POST", "/frame", "frame", Door::SystemA, BodyClass::Image, record, false, true});
+    router.Add({"POST", "/keyed", "keyed", Door::Native, BodyClass::Small, record});
     const auto request = [](const std::string& path, const std::string& query_token,
                             const std::string& bearer) {
         HttpRequest r;

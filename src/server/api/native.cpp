@@ -35,7 +35,7 @@ HttpResponse AnalyzeRequest(ServerContext& ctx, const HttpRequest& req) {
 }  // namespace
 
 void AddNativeRoutes(Router& router, ServerContext& ctx) {
-    router.Add({"POST", "/v1/analyze", "v1_analyze", true, BodyClass::Json,
+    router.Add({"POST", "/v1/analyze", "v1_analyze", Door::Native, BodyClass::Json,
                 [&ctx](HttpRequest&& req, Reply reply) {
                     // Parsed and decoded on the worker, once admitted (see system_b.cpp).
                     RunOnWorker(ctx, std::move(reply),

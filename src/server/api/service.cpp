@@ -52,7 +52,7 @@ HttpResponse StaticFile(const std::string& root, const std::string& relative) {
 }  // namespace
 
 void AddServiceRoutes(Router& router, ServerContext& ctx) {
-    router.Add({"GET", "/", "root", false, BodyClass::Small, [](HttpRequest&&, Reply reply) {
+    router.Add({"GET", "/", "root", Door::Open, BodyClass::Small, [](HttpRequest&&, Reply reply) {
                     reply(HttpResponse::Json(
                         200, {{"name", "liveproof"},
                               {"version", LIVEPROOF_VERSION_STRING},
@@ -78,11 +78,11 @@ void AddServiceRoutes(Router& router, ServerContext& ctx) {
                                 {"jwks", "/.well-known/jwks.json"}}}}));
                 }});
     router.Add(
-        {"GET", "/healthz", "healthz", false, BodyClass::Small, [](HttpRequest&&, Reply reply) {
+        {"GET", "/healthz", "healthz", Door::Open, BodyClass::Small, [](HttpRequest&&, Reply reply) {
              reply(HttpResponse::Json(200, {{"status", "ok"}}));
          }});
     router.Add(
-        {"GET", "/readyz", "readyz", false, BodyClass::Small, [&ctx](HttpRequest&&, Reply reply) {
+        {"GET", "/readyz", "readyz", Door::Open, BodyClass::Small, [&ctx](HttpRequest&&, Reply reply) {
              if (!ctx.ready) {
                  reply(HttpResponse::Json(503, {{"status", "not_ready"}}));
                  return;
@@ -105,7 +105,12 @@ void AddServiceRoutes(Router& router, ServerContext& ctx) {
              });
          }});
     router.Add(
-        {"GET", "/metrics", "metrics", true, BodyClass::Small, [&ctx](HttpRequest&&, Reply reply) {
+        {"GET", "/metrics", "metrics", Door::Metrics, BodyClass::Small, [&ctx](HttpRequest&&, Reply reply) {
+             if (!ctx.config.metrics_enabled) {
+                 // System B's answer with ENABLE_METRICS=false.
+                 reply(HttpResponse::Json(404, {{"detail", "Metrics disabled"}}));
+                 return;
+             }
              ctx.metrics->Set("liveproof_inference_queue_depth", {},
                               static_cast<double>(ctx.workers->depth()));
              const double up =
@@ -117,15 +122,15 @@ void AddServiceRoutes(Router& router, ServerContext& ctx) {
              r.body = ctx.metrics->Render();
              reply(std::move(r));
          }});
-    router.Add({"GET", "/openapi.json", "openapi", false, BodyClass::Small,
+    router.Add({"GET", "/openapi.json", "openapi", Door::Open, BodyClass::Small,
                 [&ctx](HttpRequest&&, Reply reply) {
                     reply(StaticFile(ctx.config.web_root, "openapi.json"));
                 }});
     router.Add(
-        {"GET", "/docs", "docs", false, BodyClass::Small, [&ctx](HttpRequest&&, Reply reply) {
+        {"GET", "/docs", "docs", Door::Open, BodyClass::Small, [&ctx](HttpRequest&&, Reply reply) {
              reply(StaticFile(ctx.config.web_root, "docs/index.html"));
          }});
-    router.Add({"GET", "/docs/", "docs", false, BodyClass::Small,
+    router.Add({"GET", "/docs/", "docs", Door::Open, BodyClass::Small,
                 [&ctx](HttpRequest&& req, Reply reply) {
                     const std::string rel = req.path.size() > 6 ? req.path.substr(6) : "index.html";
                     reply(StaticFile(ctx.config.web_root, "docs/" + rel));
@@ -133,7 +138,7 @@ void AddServiceRoutes(Router& router, ServerContext& ctx) {
                 /*prefix=*/true});
     // A plain GET on the WebSocket endpoint (no Upgrade header): the key is checked like any
     // protected route, then the client is told what /ws expects.
-    router.Add({"GET", "/ws", "ws_plain", true, BodyClass::Small, [](HttpRequest&&, Reply reply) {
+    router.Add({"GET", "/ws", "ws_plain", Door::SystemA, BodyClass::Small, [](HttpRequest&&, Reply reply) {
                     HttpResponse r = HttpResponse::Error(
                         426, "upgrade_required",
                         "/ws is a WebSocket endpoint: connect with Upgrade: websocket");
@@ -143,10 +148,10 @@ void AddServiceRoutes(Router& router, ServerContext& ctx) {
     // The demo page of the WebSocket challenge and its client module (web/test.html,
     // web/liveness-client.js), open like /docs: it holds no data and needs no key to load.
     router.Add(
-        {"GET", "/test", "test_page", false, BodyClass::Small, [&ctx](HttpRequest&&, Reply reply) {
+        {"GET", "/test", "test_page", Door::Open, BodyClass::Small, [&ctx](HttpRequest&&, Reply reply) {
              reply(StaticFile(ctx.config.web_root, "test/index.html"));
          }});
-    router.Add({"GET", "/test/", "test_page", false, BodyClass::Small,
+    router.Add({"GET", "/test/", "test_page", Door::Open, BodyClass::Small,
                 [&ctx](HttpRequest&& req, Reply reply) {
                     const std::string rel = req.path.size() > 6 ? req.path.substr(6) : "index.html";
                     reply(StaticFile(ctx.config.web_root, "test/" + rel));

@@ -198,17 +198,17 @@ void BlinkDoor(ServerContext& ctx, HttpRequest&& req, Reply reply, const std::st
 void AddSessionRoutes(Router& router, ServerContext& ctx) {
     // Every call that reaches the store runs on a store thread (RunOnStore) or a worker, never
     // on the network thread that read the request.
-    router.Add({"POST", "/v1/sessions", "v1_sessions_create", true, BodyClass::Small,
+    router.Add({"POST", "/v1/sessions", "v1_sessions_create", Door::Sessions, BodyClass::Small,
                 [&ctx](HttpRequest&& req, Reply reply) {
                     RunOnStore(ctx, std::move(reply),
                                [&ctx, req = std::move(req)] { return ctx.sessions->Create(req); });
                 }});
-    router.Add({"GET", "/v1/sessions", "v1_sessions_list", true, BodyClass::Small,
+    router.Add({"GET", "/v1/sessions", "v1_sessions_list", Door::Sessions, BodyClass::Small,
                 [&ctx](HttpRequest&& req, Reply reply) {
                     RunOnStore(ctx, std::move(reply),
                                [&ctx, req = std::move(req)] { return ctx.sessions->List(req); });
                 }});
-    router.Add({"GET", "/v1/sessions/", "v1_session_read", true, BodyClass::Small,
+    router.Add({"GET", "/v1/sessions/", "v1_session_read", Door::Sessions, BodyClass::Small,
                 [&ctx](HttpRequest&& req, Reply reply) {
                     const auto [id, rest] = SplitSessionPath(req.path);
                     if (rest.empty()) {
@@ -234,7 +234,7 @@ void AddSessionRoutes(Router& router, ServerContext& ctx) {
                     });
                 },
                 /*prefix=*/true});
-    router.Add({"DELETE", "/v1/sessions/", "v1_session_delete", true, BodyClass::Small,
+    router.Add({"DELETE", "/v1/sessions/", "v1_session_delete", Door::Sessions, BodyClass::Small,
                 [&ctx](HttpRequest&& req, Reply reply) {
                     const auto [id, rest] = SplitSessionPath(req.path);
                     if (!rest.empty()) {
@@ -247,7 +247,7 @@ void AddSessionRoutes(Router& router, ServerContext& ctx) {
                 },
                 /*prefix=*/true});
     // The client's doors: no API key (the client never holds one), the session's token instead.
-    router.Add({"POST", "/v1/sessions/", "v1_session_run", false, BodyClass::Video,
+    router.Add({"POST", "/v1/sessions/", "v1_session_run", Door::Open, BodyClass::Video,
                 [&ctx](HttpRequest&& req, Reply reply) {
                     const auto [id, door] = SplitSessionPath(req.path);
                     std::string mode;
@@ -272,7 +272,7 @@ void AddSessionRoutes(Router& router, ServerContext& ctx) {
                     }
                 },
                 /*prefix=*/true});
-    router.Add({"GET", "/.well-known/jwks.json", "jwks", false, BodyClass::Small,
+    router.Add({"GET", "/.well-known/jwks.json", "jwks", Door::Open, BodyClass::Small,
                 [&ctx](HttpRequest&&, Reply reply) { reply(ctx.sessions->Jwks()); }});
 }
 

@@ -220,7 +220,7 @@ void AddSystemARoutes(Router& router, ServerContext& ctx) {
         std::max(ctx.config.poll_session_ttl, ctx.config.challenge.session_timeout_s);
     auto sessions =
         std::make_shared<PollSessions>(static_cast<std::size_t>(ctx.config.poll_max_sessions), ttl);
-    router.Add({"POST", "/start", "a_start", true, BodyClass::Small,
+    router.Add({"POST", "/start", "a_start", Door::SystemA, BodyClass::Small,
                 [&ctx, sessions, ttl](HttpRequest&& req, Reply reply) {
                     // It records the run in the store: on a store thread.
                     RunOnStore(ctx, std::move(reply), [&ctx, sessions, ttl, req = std::move(req)] {
@@ -228,7 +228,7 @@ void AddSystemARoutes(Router& router, ServerContext& ctx) {
                     });
                 },
                 false, /*client_token_instead=*/true});
-    router.Add({"POST", "/frame", "a_frame", true, BodyClass::Image,
+    router.Add({"POST", "/frame", "a_frame", Door::SystemA, BodyClass::Image,
                 [&ctx, sessions](HttpRequest&& req, Reply reply) {
                     const auto id = req.Query("session_id");
                     // Without a session there is no token to check: only a key could pass.

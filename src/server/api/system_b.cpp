@@ -2,17 +2,51 @@
 #include "engine/result_json.hpp"
 #include "server/api/api_common.hpp"
 #include "server/api/routes.hpp"
+#include "server/multipart.hpp"
+#include "server/public_url.hpp"
 
 namespace liveproof::server::api {
 
 namespace {
 
-// FastAPI's 422 for a missing body field, as B's clients see it.
+// FastAPI's 422 shape, which B's clients parse: "detail" is a list of {type, loc, msg, input}.
+// Every 422 of B's door has it, liveproof's own ones (no face) too, with their code in "error".
+nlohmann::json Invalid(const std::string& type, nlohmann::json loc, const std::string& msg,
+                       nlohmann::json input = nullptr) {
+    return {{"type", type}, {"loc", std::move(loc)}, {"msg", msg}, {"input", std::move(input)}};
+}
+
 HttpResponse MissingField(const std::string& field) {
-    return HttpResponse::Json(422, {{"detail", nlohmann::json::array({{{"type", "missing"},
-                                                                       {"loc", {"body", field}},
-                                                                       {"msg", "Field required"},
-                                                                       {"input", nullptr}}})}});
+    return HttpResponse::Json(
+        422, {{"detail", nlohmann::json::array({Invalid("missing", {"body", field},
+                                                        "Field required")})}});
+}
+
+// A value only goes back when it is a scalar: an array or object may be megabytes.
+nlohmann::json EchoedInput(const nlohmann::json& value) {
+    return value.is_primitive() ? value : nlohmann::json(nullptr);
+}
+
+HttpResponse NotAString(const std::string& field, const nlohmann::json& value) {
+    return HttpResponse::Json(
+        422, {{"detail", nlohmann::json::array({Invalid("string_type", {"body", field},
+                                                        "Input should be a valid string",
+                                                        EchoedInput(value))})}});
+}
+
+HttpResponse NotAnObject(const nlohmann::json& value) {
+    return HttpResponse::Json(
+        422, {{"detail", nlohmann::json::array({Invalid(
+                             "model_attributes_type", {"body"},
+                             "Input should be a valid dictionary or object to extract fields from",
+                             EchoedInput(value))})}});
+}
+
+// liveproof's own refusals of an image (no face, several), in the same list shape.
+HttpResponse ImageRefused(const std::string& code, const std::string& msg) {
+    return HttpResponse::Json(
+        422, {{"error", code},
+              {"detail", nlohmann::json::array({Invalid(code, {"body", "image_base64"}, msg)})}});
 }
 
 // FastAPI's 422 for a body that is not JSON (B's framework answers it before B's code runs).
@@ -30,7 +64,8 @@ HttpResponse BadRequest(const std::string& detail) {
     return HttpResponse::Json(400, {{"error", "Bad Request"}, {"detail", detail}});
 }
 
-HttpResponse Liveness(ServerContext& ctx, const std::vector<std::uint8_t>& image) {
+HttpResponse Liveness(ServerContext& ctx, const HttpRequest& req,
+                      const std::vector<std::uint8_t>& image) {
     auto result = ctx.engine->Analyze(image, AnalyzeOptions::PassiveOnly());
     if (!result) {
         CountEngineError(ctx, result.error(), "image");
@@ -40,23 +75,23 @@ HttpResponse Liveness(ServerContext& ctx, const std::vector<std::uint8_t>& image
     }
     ObserveStages(ctx, result->timings_ms);
     if (result->faces.empty()) {
-        return HttpResponse::Json(
-            422, {{"error", "no_face"}, {"detail", "No face detected in the image."}});
+        return ImageRefused("no_face", "No face detected in the image.");
     }
     if (result->faces.size() > 1) {
-        return HttpResponse::Json(
-            422, {{"error", "multiple_faces"},
-                  {"detail", std::to_string(result->faces.size()) +
-                                 " faces detected; the image must show exactly one face."}});
+        return ImageRefused("multiple_faces",
+                            std::to_string(result->faces.size()) +
+                                " faces detected; the image must show exactly one face.");
     }
     const float p_real = result->faces[0].antispoof->p_real;
     const bool needs_active = p_real < ctx.config.confidence_threshold;
+    // B's clients follow upload_url as it is: absolute, as B's was.
+    const std::string upload_url = PublicBaseUrl(req, ctx.config) + "/active/blink";
     nlohmann::json body = {
         {"liveness_label", p_real >= ctx.config.engine.liveness_threshold ? "real" : "fake"},
         {"confidence_score", p_real},
         {"requires_active_check", needs_active},
         {"fallback",
-         needs_active ? nlohmann::json{{"challenge_type", "blink"}, {"upload_url", "/active/blink"}}
+         needs_active ? nlohmann::json{{"challenge_type", "blink"}, {"upload_url", upload_url}}
                       : nlohmann::json(nullptr)},
     };
     return HttpResponse::Json(200, body);
@@ -102,36 +137,46 @@ SliceStep BlinkInSlices(ServerContext& ctx, std::vector<std::uint8_t> video) {
 HttpResponse LivenessRequest(ServerContext& ctx, const HttpRequest& req) {
     auto j = ParseJson(req.body);
     if (!j) return InvalidJson(j.error().detail);
-    if (!j->is_object()) return MissingField("image_base64");
+    if (!j->is_object()) return NotAnObject(*j);
     // B's schema says image_base64; its README and tests send image: accept both.
     const bool b64_usable = j->contains("image_base64") && !(*j)["image_base64"].is_null();
     const auto field = b64_usable ? "image_base64" : "image";
     if (!j->contains(field)) return MissingField("image_base64");
+    if (!(*j)[field].is_string()) return NotAString(field, (*j)[field]);
     auto image = DecodeImageField((*j)[field], ctx.config.engine.limits.max_image_bytes);
     if (!image) {
         return image.error().code == ErrorCode::InputTooLarge ? ErrorResponse(image.error())
                                                               : BadRequest(image.error().detail);
     }
-    return Liveness(ctx, *image);
+    return Liveness(ctx, req, *image);
 }
 
 }  // namespace
 
 void AddSystemBRoutes(Router& router, ServerContext& ctx) {
-    router.Add({"POST", "/liveness", "b_liveness", true, BodyClass::Json,
+    router.Add({"POST", "/liveness", "b_liveness", Door::SystemB, BodyClass::Json,
                 [&ctx](HttpRequest&& req, Reply reply) {
                     // Parsed and decoded on the worker, once admitted: a full queue refuses a
                     // request before any of its work is done.
                     RunOnWorker(ctx, std::move(reply),
                                 [&ctx, req = std::move(req)] { return LivenessRequest(ctx, req); });
                 }});
-    router.Add({"POST", "/active/blink", "b_active_blink", true, BodyClass::Video,
+    router.Add({"POST", "/active/blink", "b_active_blink", Door::SystemB, BodyClass::Video,
                 [&ctx](HttpRequest&& req, Reply reply) {
                     auto video = MultipartField(req, {"video"});
                     if (!video) {
-                        reply(video.error().code == ErrorCode::InvalidArgument
-                                  ? MissingField("video")
-                                  : ErrorResponse(video.error()));
+                        // FastAPI: a body that is not a form has no field (422 missing); a
+                        // form it cannot parse is 400.
+                        const bool not_a_form = !MultipartBoundary(req.Header("content-type"));
+                        const ErrorCode code = video.error().code;
+                        if (not_a_form || code == ErrorCode::InvalidArgument) {
+                            reply(MissingField("video"));
+                        } else if (code == ErrorCode::InputTooLarge) {
+                            reply(ErrorResponse(video.error()));
+                        } else {
+                            reply(HttpResponse::Json(
+                                400, {{"detail", "There was an error parsing the body"}}));
+                        }
                         return;
                     }
                     RunInSlices(ctx, std::move(reply), BlinkInSlices(ctx, std::move(*video)));

@@ -100,9 +100,9 @@ HttpResponse DetectRequest(ServerContext& ctx, const HttpRequest& req, bool base
     Expected<std::vector<std::uint8_t>> image = std::vector<std::uint8_t>{};
     if (base64) {
         auto j = ParseJsonObject(req.body);
-        if (!j || !j->contains("base64")) {
-            return HttpResponse::Error(400, "bad_request", "JSON field 'base64' is required");
-        }
+        if (!j) return HttpResponse::Error(400, "bad_request", "the body must be a JSON object");
+        // C reads the field inside its try: a JSON body without it is "Failed to open file".
+        if (!j->contains("base64")) return FailedToOpen();
         image = DecodeImageField((*j)["base64"], ctx.config.engine.limits.max_image_bytes);
         if (!image) {
             return image.error().code == ErrorCode::InputTooLarge ? ErrorResponse(image.error())
@@ -116,7 +116,7 @@ HttpResponse DetectRequest(ServerContext& ctx, const HttpRequest& req, bool base
 }
 
 void AddDetection(Router& router, ServerContext& ctx, const std::string& path, bool base64) {
-    router.Add({"POST", path, "c" + path, true, base64 ? BodyClass::Json : BodyClass::Image,
+    router.Add({"POST", path, "c" + path, Door::SystemC, base64 ? BodyClass::Json : BodyClass::Image,
                 [&ctx, base64](HttpRequest&& req, Reply reply) {
                     if (!ctx.licence->Activated()) {
                         reply(NotActivated());
@@ -136,11 +136,11 @@ void AddSystemCRoutes(Router& router, ServerContext& ctx) {
     AddDetection(router, ctx, "/liveness-detection-base64", true);
     AddDetection(router, ctx, "/check_liveness", false);
     AddDetection(router, ctx, "/check_liveness_base64", true);
-    router.Add({"GET", "/get-machine-code", "c_machine_code", true, BodyClass::Small,
+    router.Add({"GET", "/get-machine-code", "c_machine_code", Door::SystemC, BodyClass::Small,
                 [](HttpRequest&&, Reply reply) {
                     reply(CJson({{"machineCode", licence::MachineCode()}}));
                 }});
-    router.Add({"POST", "/activate-machine", "c_activate", true, BodyClass::Small,
+    router.Add({"POST", "/activate-machine", "c_activate", Door::Licence, BodyClass::Small,
                 [&ctx](HttpRequest&& req, Reply reply) {
                     auto j = ParseJsonObject(req.body);
                     if (!j || !j->contains("license") || !(*j)["license"].is_string()) {
