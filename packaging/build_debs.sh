@@ -7,8 +7,11 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build-deb}
 out=${2:-$build/debs}
-command -v dpkg-shlibdeps >/dev/null ||
-    { echo "build_debs: dpkg-shlibdeps is missing: apt-get install dpkg-dev" >&2; exit 1; }
+# CPack's dependency list needs dpkg-shlibdeps (dpkg-dev) and file.
+for tool in dpkg-shlibdeps:dpkg-dev file:file; do
+    command -v "${tool%%:*}" >/dev/null ||
+        { echo "build_debs: ${tool%%:*} is missing: apt-get install ${tool#*:}" >&2; exit 1; }
+done
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr \
     -DLIVEPROOF_FOR_PACKAGE=ON -DLIVEPROOF_BUILD_TESTS=OFF -DLIVEPROOF_BUILD_BENCH=OFF \
     -DLIVEPROOF_WERROR=ON >/dev/null
