@@ -18,11 +18,13 @@ import subprocess
 import tempfile
 import threading
 import time
+import json
 import unittest
 
 from server_harness import (BIN, MODELS, T1, WOLF_VIDEO, LiveproofServer, ServerTestCase, b64_of,
                             multipart_body, parse_raw_response, read_shared, recv_all,
                             require_assets)
+from ws_client import WsClient
 
 KEY_1 = "secret-key-1"
 KEY_2 = "secret-key-2"
@@ -147,6 +149,55 @@ class AuthWithKeyFlags(AuthAssertions):
         r = self.server.get("/metrics", {"Authorization": f"Bearer {KEY_2}"})
         self.assertEqual(r.status, 200, r)
         self.assertIn("liveproof_auth_failures_total", r.text())
+
+
+# Which front door each PROTECTED endpoint belongs to (public_routes names).
+DOOR_OF = {
+    "/liveness": "system_b", "/active/blink": "system_b",
+    "/liveness-detection": "system_c", "/liveness-detection-base64": "system_c",
+    "/check_liveness": "system_c", "/check_liveness_base64": "system_c",
+    "/get-machine-code": "system_c", "/activate-machine": "licence",
+    "/v1/analyze": "native", "/metrics": "metrics",
+}
+
+
+class AuthScopePerFrontDoor(AuthAssertions):
+    """public_routes opens chosen front doors (A's browser clients, C's keyless clients, a
+    Prometheus scrape) while the others, the sessions API above all, keep needing the key."""
+
+    PUBLIC = ("system_a", "system_c", "metrics")
+    SERVER_ARGS = ("--api-key", KEY_1, "--set", "public_routes=" + ",".join(PUBLIC))
+
+    def test_public_doors_answer_without_a_key_and_the_others_refuse(self):
+        for endpoint in PROTECTED:
+            door = DOOR_OF[endpoint[1]]
+            with self.subTest(path=endpoint[1], door=door):
+                r = call(self.server, endpoint)
+                if door in self.PUBLIC:
+                    self.assertNotEqual(r.status, 401, r)
+                else:
+                    self.assert_unauthorised(r)
+        # The integrator's API is never public.
+        self.assert_unauthorised(self.server.post_json("/v1/sessions", {}))
+        self.assert_unauthorised(self.server.get("/v1/sessions"))
+
+    def test_system_a_door_opens_without_a_key(self):
+        for path in ("/ws", "/ws?api_key=wrong-key-123"):
+            with self.subTest(path=path):
+                ws = WsClient(self.server.host, self.server.port, path, timeout=10)
+                try:
+                    self.assertEqual(ws.handshake_status, 101)
+                    self.assertEqual(json.loads(ws.recv())["type"], "start")
+                finally:
+                    ws.close()
+        r = self.server.post_raw("/start", b"")
+        self.assertEqual(r.status, 200, r)
+
+    def test_a_public_c_request_is_really_answered(self):
+        r = self.server.post_json("/liveness-detection-base64", {"base64": b64_of(T1)})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["face_state"]["result"], "Real")
+        self.assertEqual(self.server.get("/metrics").status, 200)
 
 
 class AuthWithApiKeyEnvironment(AuthAssertions):
@@ -524,6 +575,10 @@ class SettingsThatWouldStartABrokenServer(unittest.TestCase):
         (["--set", "port=0x50"], {}, "port"),
         (["--port", "-1"], {}, "--port"),
         (["--set", "licence_public_key=abc"], {}, "licence_public_key"),
+        (["--set", "public_routes=sessions"], {}, "public_routes"),
+        (["--set", "public_routes=system_a,system_d"], {}, "system_d"),
+        ([], {"ENABLE_METRICS": "maybe"}, "ENABLE_METRICS"),
+        ([], {"FACESDK_PORT": "http"}, "FACESDK_PORT"),
         (["--set", "max_connections_per_client=0"], {}, "max_connections_per_client"),
     ]
 

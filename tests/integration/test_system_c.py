@@ -297,12 +297,104 @@ class SystemCLicenceEnforced(SystemCAssertions):
         for endpoint in ALL_ENDPOINTS:
             with self.subTest(endpoint=endpoint):
                 self.assert_error_body(detect(self.server, endpoint, T1), 403, "not_activated")
+        # The newer rewrite's door: -19 with the 403.
+        r = self.server.post_json("/api/liveness", {"image": b64_of(T1)})
+        self.assertEqual(r.status, 403, r)
+        self.assertEqual(r.json()["code"], -19)
+        expired = self.signer.licence(self.machine_code(), time.time() - 60)
+        r = self.server.post_raw("/api/activate", expired.encode(), "text/plain")
+        self.assertEqual((r.json()["code"], r.json()["message"]), (-1, "License expired"))
         licence = self.signer.licence(self.machine_code(), time.time() + 3600)
         self.assertEqual(self.activate(licence), 0)
         for endpoint in ALL_ENDPOINTS:
             with self.subTest(endpoint=endpoint, activated=True):
                 body = self.assert_c_answer(detect(self.server, endpoint, T1))
                 self.assertEqual(body["face_state"]["result"], "Real")
+        r = self.server.post_json("/api/activate", {"license": licence})
+        self.assertEqual(r.json()["code"], 0, r)
+        self.assertEqual(r.json()["data"], {"activated": True, "machinecode": self.machine_code()})
+        r = self.server.post_json("/api/liveness", {"image": b64_of(T1)})
+        self.assertEqual(r.json()["data"]["result"], "Real", r)
+
+
+class SystemCEnvelopeApi(ServerTestCase):
+    """C's newer rewrite (/api/*, compat.md §3.8): every answer is {success, code, message,
+    request_id, data}; refusals of the input are HTTP 200 with code -1, unknown endpoints -10,
+    other errors -19 with the HTTP status."""
+
+    REQUIRED_FILES = (T1, F2, NO_FACE)
+    ENVELOPE = {"success", "code", "message", "request_id", "data"}
+
+    def envelope(self, r, status=200, code=0):
+        self.assertEqual(r.status, status, r)
+        body = r.json()
+        self.assertEqual(set(body), self.ENVELOPE, body)
+        self.assertEqual(body["code"], code, body)
+        self.assertIs(body["success"], code == 0)
+        self.assertIsNone(body["request_id"])
+        self.assertIsInstance(body["message"], str)
+        return body["data"]
+
+    def test_health_machinecode_backend(self):
+        self.assertEqual(self.envelope(self.server.get("/api/health")), {"status": "ok"})
+        data = self.envelope(self.server.get("/api/machinecode"))
+        self.assertEqual(set(data), {"machinecode"})
+        self.assertEqual(data["machinecode"],
+                         self.server.get("/get-machine-code").json()["machineCode"])
+        data = self.envelope(self.server.get("/api/backend"))
+        self.assertEqual(data["product"], "FaceLiveness")
+        self.assertEqual(data["backend"], "cpu")
+        self.assertEqual(data["sdk_version"], self.server.get("/").json()["version"])
+
+    def test_liveness_real_and_spoof_on_both_paths(self):
+        for path in ("/api/liveness", "/api/check_liveness"):
+            for image, want in ((T1, "Real"), (F2, "Spoof")):
+                with self.subTest(path=path, image=image):
+                    data = self.envelope(self.server.post_json(path, {"image": b64_of(image)}))
+                    self.assertEqual(set(data), {"score", "result", "pass"})
+                    self.assertEqual(data["result"], want)
+                    self.assertIs(data["pass"], want == "Real")
+                    self.assertIs(data["score"] >= 0.5, want == "Real")  # C: score >= 0.5
+
+    def test_data_url_prefix_is_stripped(self):
+        data = self.envelope(self.server.post_json(
+            "/api/liveness", {"image": "data:image/jpeg;base64," + b64_of(T1)}))
+        self.assertEqual(data["result"], "Real")
+
+    def test_missing_image_is_200_code_minus_1(self):
+        for body in ({}, {"image": ""}, {"image": None}, {"picture": b64_of(T1)}):
+            with self.subTest(body=list(body)):
+                r = self.server.post_json("/api/liveness", body)
+                self.assertIsNone(self.envelope(r, 200, -1))
+                self.assertEqual(r.json()["message"], "image required")
+
+    def test_no_face_is_a_refusal(self):
+        r = self.server.post_json("/api/liveness", {"image": b64_of(NO_FACE)})
+        self.envelope(r, 200, -1)
+
+    def test_undecodable_image_is_minus_19_with_the_status(self):
+        r = self.server.post_json("/api/liveness", {"image": "aGVsbG8gd29ybGQ="})
+        self.envelope(r, r.status, -19)
+        self.assertIn(r.status, (400, 415))
+        self.assert_still_healthy()
+
+    def test_activate(self):
+        for body, message in ((b"", "Empty license"), (b"   ", "Empty license"),
+                              (b"FP1.garbage", "Invalid license"),
+                              (b'{"license": "FP1.garbage"}', "Invalid license"),
+                              (b'{"license": ""}', "Empty license")):
+            with self.subTest(body=body):
+                r = self.server.post_raw("/api/activate", body, "text/plain")
+                data = self.envelope(r, 200, -1)
+                self.assertEqual(r.json()["message"], message)
+                self.assertIs(data["activated"], False)
+                self.assertTrue(data["machinecode"].startswith("LP1-"))
+
+    def test_unknown_endpoint_is_minus_10_and_wrong_method_minus_19(self):
+        self.envelope(self.server.get("/api/nothing-here"), 404, -10)
+        self.envelope(self.server.post_raw("/api/nothing", b"", "text/plain"), 404, -10)
+        self.envelope(self.server.get("/api/liveness"), 405, -19)
+        self.envelope(self.server.post_raw("/api/health", b"", "text/plain"), 405, -19)
 
 
 if __name__ == "__main__":

@@ -784,9 +784,29 @@ class HandshakeChecks(ServerTestCase):
                 self.assertEqual(first["type"], "start")
                 wait_ws_sessions_ended(self.server)
 
-    def test_disallowed_origin_is_403(self):
-        status, _ = self.handshake("/ws", {"X-API-KEY": KEY, "Origin": "https://evil.example"})
-        self.assertEqual(status, 403)
+    def test_disallowed_origin_is_closed_with_a_reason_a_browser_shows(self):
+        # A browser shows nothing of a refused handshake ("connection error"); it shows a close
+        # code and reason. So the handshake is accepted, nothing is sent or run, and the socket
+        # is closed 1008 naming the setting; the server's log names it too.
+        for headers in ({"X-API-KEY": KEY, "Origin": "https://evil.example"},
+                        {"Origin": "null"}):  # a file:// page, without a key
+            with self.subTest(headers=headers):
+                ws = open_ws(self.server, "/ws", headers, timeout=10)
+                try:
+                    self.assertEqual(ws.handshake_status, 101)
+                    with self.assertRaises(WsClosed) as closed:
+                        ws.recv()
+                    self.assertEqual(closed.exception.code, 1008)
+                    self.assertIn("cors_origins", closed.exception.reason)
+                    self.assertTrue(closed.exception.reason.startswith("origin_not_allowed"))
+                finally:
+                    ws.close()
+                wait_ws_sessions_ended(self.server)
+        self.assertIn('WebSocket from Origin "https://evil.example" refused', self.server.log())
+        self.assertIn("cors_origins", self.server.log())
+        metrics = self.server.get("/metrics", headers={"X-API-KEY": KEY}).body.decode()
+        self.assertRegex(metrics, r'liveproof_ws_sessions_total\{event="refused",'
+                                  r'reason="origin_not_allowed"\} [1-9]')
 
     def test_allowed_and_same_origin_open(self):
         same = f"http://{self.server.host}:{self.server.port}"

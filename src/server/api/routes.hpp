@@ -13,6 +13,8 @@ void AddSystemBRoutes(Router& router, ServerContext& ctx);
 /// @brief System C: /liveness-detection(-base64), /check_liveness(_base64), machine code,
 /// activation.
 void AddSystemCRoutes(Router& router, ServerContext& ctx);
+/// @brief System C's newer rewrite: /api/* with its envelope (added by AddSystemCRoutes).
+void AddSystemCEnvelopeRoutes(Router& router, ServerContext& ctx);
 /// @brief System A's HTTP polling door: POST /start, POST /frame?session_id= (multipart "file").
 void AddSystemARoutes(Router& router, ServerContext& ctx);
 /// @brief Liveness sessions: /v1/sessions (backend), /v1/sessions/{id}/image and /video

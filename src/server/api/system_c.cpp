@@ -156,6 +156,7 @@ void AddSystemCRoutes(Router& router, ServerContext& ctx) {
                     reply(CJson(json::array(
                         {{{"activationStatus", static_cast<int>(s)}}, {{"initStatus", init}}})));
                 }});
+    AddSystemCEnvelopeRoutes(router, ctx);
 }
 
 }  // namespace liveproof::server::api
