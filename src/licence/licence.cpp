@@ -7,8 +7,8 @@
 
 #include <cctype>
 #include <fstream>
-#include <vector>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "common/json_text.hpp"
 #include "engine/models.hpp"

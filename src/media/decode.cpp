@@ -103,6 +103,29 @@ cv::Mat ApplyExifOrientation(const cv::Mat& image, int orientation) {
     return out;
 }
 
+Point2 UprightToStored(Point2 p, int orientation, int stored_width, int stored_height) {
+    const auto w = static_cast<float>(stored_width);
+    const auto h = static_cast<float>(stored_height);
+    switch (orientation) {
+        case 2:  // mirrored left-right
+            return {w - p.x, p.y};
+        case 3:  // turned 180
+            return {w - p.x, h - p.y};
+        case 4:  // mirrored top-bottom
+            return {p.x, h - p.y};
+        case 5:  // transposed
+            return {p.y, p.x};
+        case 6:  // turned 90 clockwise to be upright
+            return {p.y, h - p.x};
+        case 7:  // transposed, then turned 180
+            return {w - p.y, h - p.x};
+        case 8:  // turned 90 counter-clockwise to be upright
+            return {w - p.y, p.x};
+        default:
+            return p;
+    }
+}
+
 Expected<DecodedImage> DecodeImage(std::span<const std::uint8_t> bytes, const MediaLimits& limits) {
     if (bytes.size() > limits.max_image_bytes) {
         return MakeError(ErrorCode::InputTooLarge, "image is " + std::to_string(bytes.size()) +

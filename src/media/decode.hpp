@@ -7,6 +7,7 @@
 
 #include "liveproof/expected.hpp"
 #include "liveproof/options.hpp"
+#include "liveproof/types.hpp"
 #include "media/image_header.hpp"
 
 namespace liveproof::media {
@@ -39,5 +40,10 @@ int CountJpegScans(std::span<const std::uint8_t> bytes, int stop_after);
 
 /// @brief Applies an EXIF orientation (1..8) so that the image is upright.
 cv::Mat ApplyExifOrientation(const cv::Mat& image, int orientation);
+
+/// @brief Where a point of the upright image (ApplyExifOrientation's output; continuous
+/// coordinates, a pixel's centre at +0.5) lies in the stored pixel grid of @p stored_width x
+/// @p stored_height: the inverse of the orientation, for clients that crop the raw pixels.
+Point2 UprightToStored(Point2 upright, int orientation, int stored_width, int stored_height);
 
 }  // namespace liveproof::media

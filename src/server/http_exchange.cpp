@@ -1,12 +1,13 @@
 // The transport's per-exchange rules on Beast messages (no sockets; see http_exchange.hpp).
 #include "server/http_exchange.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <boost/asio/error.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <cctype>
-#include <spdlog/spdlog.h>
 #include <string_view>
 
 #include "common/json_text.hpp"
@@ -186,8 +187,9 @@ std::optional<WsRefusal> UpgradeRefusal(const HttpRequest& req, ServerContext& c
         }
         WsRefusal r = refuse(403, "origin_not_allowed",
                              "this Origin may not open a session: add it to cors_origins");
-        r.close_reason = "origin_not_allowed: this page's origin is not in the server's "
-                         "cors_origins setting";
+        r.close_reason =
+            "origin_not_allowed: this page's origin is not in the server's "
+            "cors_origins setting";
         return r;
     }
     if (!session_door && c.require_sessions) {

@@ -168,9 +168,9 @@ void AcceptToClose(HttpServer::Impl& server, tcp::socket socket, WireRequest req
             server, "ws_refusal",
             [&] {
                 if (ec) return;
-                ws->async_close(websocket::close_reason(websocket::close_code::policy_error,
-                                                        reason),
-                                [ws, slot](beast::error_code) {});
+                ws->async_close(
+                    websocket::close_reason(websocket::close_code::policy_error, reason),
+                    [ws, slot](beast::error_code) {});
             },
             [] {});
     });

@@ -14,12 +14,11 @@ namespace liveproof::server {
 /// @brief Which body cap a route gets (the transport applies it while reading).
 enum class BodyClass { Small, Json, Image, Video };
 
-
 /// @brief One endpoint.
 struct Route {
-    std::string method;  ///< "GET", "POST"
-    std::string path;    ///< exact path, or a prefix when prefix is true
-    std::string name;    ///< label for metrics (never the raw path: bounded cardinality)
+    std::string method;      ///< "GET", "POST"
+    std::string path;        ///< exact path, or a prefix when prefix is true
+    std::string name;        ///< label for metrics (never the raw path: bounded cardinality)
     Door door = Door::Open;  ///< whose endpoint: decides whether a key is needed
     BodyClass body = BodyClass::Small;  ///< body cap
     Handler handler;                    ///< the work

@@ -377,7 +377,9 @@ Expected<void> ServerConfig::ApplyEnvironment() {
     for (const auto& [variable, key] : kSeedVariables) {
         if (const char* v = std::getenv(variable); v && !Blank(v)) {
             auto r = Set(key, v);
-            if (!r) return MakeError(ErrorCode::InvalidArgument, std::string(variable) + ": " + r.error().detail);
+            if (!r)
+                return MakeError(ErrorCode::InvalidArgument,
+                                 std::string(variable) + ": " + r.error().detail);
         }
     }
     for (const auto& [key, _] : Table()) {
@@ -409,7 +411,8 @@ Expected<void> ServerConfig::Finalize() {
     if (compat_c.luminance_dark > compat_c.luminance_light) {
         return Bad("c_luminance_dark", "must not exceed c_luminance_light");
     }
-    if (auto r = CheckPublicRoutes(public_routes); !r) return Bad("public_routes", r.error().detail);
+    if (auto r = CheckPublicRoutes(public_routes); !r)
+        return Bad("public_routes", r.error().detail);
     if (!public_url.empty() && public_url.rfind("http://", 0) != 0 &&
         public_url.rfind("https://", 0) != 0) {
         return Bad("public_url", "must start with http:// or https://");

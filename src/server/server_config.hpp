@@ -54,14 +54,14 @@ struct ServerConfig {
     /// Front doors callers may use without a key when api_keys are set (front_doors.hpp):
     /// system_a, system_b, system_c, licence, native, metrics. Empty = every door needs a key.
     std::vector<std::string> public_routes;
-    bool metrics_enabled = true;  ///< false: GET /metrics is 404 (system B's ENABLE_METRICS)
-    float confidence_threshold = 0.85f;     ///< system B: requires_active_check below this
-    CompatCThresholds compat_c;             ///< system C's face_state rules
-    std::string licence_public_key;         ///< base64 Ed25519 key; empty = no enforcement
-    std::string licence_file;               ///< where an accepted licence is kept
-    std::string web_root;                   ///< built web assets (openapi.json, docs/)
-    std::string log_level = "info";         ///< trace, debug, info, warn, error
-    double video_slice_seconds = 0.5;       ///< longest a video holds a worker at a time
+    bool metrics_enabled = true;         ///< false: GET /metrics is 404 (system B's ENABLE_METRICS)
+    float confidence_threshold = 0.85f;  ///< system B: requires_active_check below this
+    CompatCThresholds compat_c;          ///< system C's face_state rules
+    std::string licence_public_key;      ///< base64 Ed25519 key; empty = no enforcement
+    std::string licence_file;            ///< where an accepted licence is kept
+    std::string web_root;                ///< built web assets (openapi.json, docs/)
+    std::string log_level = "info";      ///< trace, debug, info, warn, error
+    double video_slice_seconds = 0.5;    ///< longest a video holds a worker at a time
 
     /// The engine: models, workers (0 = one per core), detector side, liveness threshold, media
     /// caps (limits.max_image_bytes and max_video_bytes are also the transport's body caps for

@@ -1,7 +1,6 @@
 // The session API over the store: creation with its checks, the single run, the signed verdict,
 // reads, deletion, listing, attempt limits and the sweeper.
 #include "server/session_service.hpp"
-#include "server/public_url.hpp"
 
 #include <sodium.h>
 #include <spdlog/spdlog.h>
@@ -19,6 +18,7 @@
 
 #include "common/json_text.hpp"
 #include "engine/models.hpp"
+#include "server/public_url.hpp"
 
 namespace liveproof::server {
 

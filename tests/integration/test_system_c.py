@@ -18,7 +18,7 @@ import tempfile
 import time
 import unittest
 
-from server_harness import (F2, NO_FACE, T1, TWO_FACES, ServerTestCase, b64_of)
+from server_harness import (F2, NO_FACE, T1, TWO_FACES, ServerTestCase, b64_of, shared_path)
 
 FACE_STATE_KEYS = {"is_not_front", "is_occluded", "eye_closed", "mouth_opened",
                    "is_boundary_face", "is_small", "quality", "luminance", "result",
@@ -395,6 +395,52 @@ class SystemCEnvelopeApi(ServerTestCase):
         self.envelope(self.server.post_raw("/api/nothing", b"", "text/plain"), 404, -10)
         self.envelope(self.server.get("/api/liveness"), 405, -19)
         self.envelope(self.server.post_raw("/api/health", b"", "text/plain"), 405, -19)
+
+
+
+class SystemCExifCoordinates(SystemCAssertions):
+    """A phone photo stored sideways with EXIF orientation 6: liveproof analyses it upright, but
+    C's clients crop the stored pixels (C never turns the image), so the box and landmark_68
+    come back in the stored pixel grid."""
+
+    REQUIRED_FILES = (T1,)
+
+    def setUp(self):
+        try:
+            from PIL import Image  # python3-pil
+        except ImportError:
+            self.skipTest("python3-pil is needed to write an EXIF-rotated JPEG")
+        import io
+        upright = Image.open(shared_path(T1)).convert("RGB")
+        self.w, self.h = upright.size
+        # Stored turned 90 degrees counter-clockwise; orientation 6 says "turn clockwise".
+        stored = upright.transpose(Image.Transpose.ROTATE_90)
+        exif = Image.Exif()
+        exif[0x0112] = 6
+        out = io.BytesIO()
+        stored.save(out, "JPEG", quality=97, exif=exif.tobytes())
+        self.rotated = out.getvalue()
+        out = io.BytesIO()
+        upright.save(out, "JPEG", quality=97)
+        self.plain = out.getvalue()
+
+    def test_box_and_landmarks_are_in_the_stored_grid(self):
+        plain = self.assert_c_answer(detect(self.server, "/liveness-detection-base64",
+                                            data=self.plain))["faces"][0]
+        turned = self.assert_c_answer(detect(self.server, "/liveness-detection-base64",
+                                             data=self.rotated))
+        self.assertEqual(turned["face_state"]["result"], "Real")  # analysed upright
+        face = turned["faces"][0]
+        # Upright (u, v) sits at stored (v, W - u); the stored image is H wide and W high.
+        want = {"x1": plain["y1"], "x2": plain["y2"],
+                "y1": self.w - plain["x2"], "y2": self.w - plain["x1"]}
+        for k, v in want.items():
+            self.assertAlmostEqual(face[k], v, delta=4, msg=(k, face, plain))
+        self.assertLessEqual(face["x2"], self.h)
+        self.assertLessEqual(face["y2"], self.w)
+        errors = [abs(q["x"] - p["y"]) + abs(q["y"] - (self.w - p["x"]))
+                  for p, q in zip(plain["landmark_68"], face["landmark_68"])]
+        self.assertLess(sum(errors) / len(errors), 4.0, errors)
 
 
 if __name__ == "__main__":

@@ -454,3 +454,27 @@ TEST(DecodeScanCapTest, ScanCountOfTruncatedOrGarbageJpegNeverReadsPastTheEnd) {
 
 }  // namespace
 }  // namespace liveproof::media
+
+// Every upright pixel's centre, taken back to the stored grid, lands on the stored pixel that
+// ApplyExifOrientation moved there (distinct values: a wrong mapping cannot match by chance).
+TEST(DecodeTest, UprightToStoredInvertsEveryExifOrientation) {
+    const int w = 7, h = 4;
+    cv::Mat stored(h, w, CV_16UC1);
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x)
+            stored.at<std::uint16_t>(y, x) = static_cast<std::uint16_t>(y * w + x);
+    for (int o = 1; o <= 8; ++o) {
+        const cv::Mat upright = liveproof::media::ApplyExifOrientation(stored, o);
+        ASSERT_EQ(upright.cols * upright.rows, w * h) << o;
+        for (int v = 0; v < upright.rows; ++v) {
+            for (int u = 0; u < upright.cols; ++u) {
+                const auto p = liveproof::media::UprightToStored(
+                    {static_cast<float>(u) + 0.5f, static_cast<float>(v) + 0.5f}, o, w, h);
+                const int x = static_cast<int>(p.x), y = static_cast<int>(p.y);
+                ASSERT_TRUE(x >= 0 && x < w && y >= 0 && y < h) << "orientation " << o;
+                EXPECT_EQ(stored.at<std::uint16_t>(y, x), upright.at<std::uint16_t>(v, u))
+                    << "orientation " << o << " at (" << u << ", " << v << ")";
+            }
+        }
+    }
+}

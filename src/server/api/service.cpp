@@ -77,51 +77,53 @@ void AddServiceRoutes(Router& router, ServerContext& ctx) {
                                 {"sessions", "/v1/sessions"},
                                 {"jwks", "/.well-known/jwks.json"}}}}));
                 }});
-    router.Add(
-        {"GET", "/healthz", "healthz", Door::Open, BodyClass::Small, [](HttpRequest&&, Reply reply) {
-             reply(HttpResponse::Json(200, {{"status", "ok"}}));
-         }});
-    router.Add(
-        {"GET", "/readyz", "readyz", Door::Open, BodyClass::Small, [&ctx](HttpRequest&&, Reply reply) {
-             if (!ctx.ready) {
-                 reply(HttpResponse::Json(503, {{"status", "not_ready"}}));
-                 return;
-             }
-             const auto ready = [&ctx] {
-                 return HttpResponse::Json(200, {{"status", "ready"},
-                                                 {"workers", ctx.workers->threads()},
-                                                 {"queue_depth", ctx.workers->depth()},
-                                                 {"models", "verified"}});
-             };
-             if (ctx.sessions == nullptr) return reply(ready());
-             // Sessions need their store: a node that cannot reach it is not ready. The round
-             // trip runs on a store thread (a dead database takes a connect timeout to say so).
-             RunOnStore(ctx, std::move(reply), [&ctx, ready] {
-                 if (auto ok = ctx.sessions->store().Check(); !ok) {
-                     return HttpResponse::Json(
-                         503, {{"status", "not_ready"}, {"reason", "session store unreachable"}});
-                 }
-                 return ready();
-             });
-         }});
-    router.Add(
-        {"GET", "/metrics", "metrics", Door::Metrics, BodyClass::Small, [&ctx](HttpRequest&&, Reply reply) {
-             if (!ctx.config.metrics_enabled) {
-                 // System B's answer with ENABLE_METRICS=false.
-                 reply(HttpResponse::Json(404, {{"detail", "Metrics disabled"}}));
-                 return;
-             }
-             ctx.metrics->Set("liveproof_inference_queue_depth", {},
-                              static_cast<double>(ctx.workers->depth()));
-             const double up =
-                 std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started)
-                     .count();
-             ctx.metrics->Set("liveproof_uptime_seconds", {}, up);
-             HttpResponse r;
-             r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-             r.body = ctx.metrics->Render();
-             reply(std::move(r));
-         }});
+    router.Add({"GET", "/healthz", "healthz", Door::Open, BodyClass::Small,
+                [](HttpRequest&&, Reply reply) {
+                    reply(HttpResponse::Json(200, {{"status", "ok"}}));
+                }});
+    router.Add({"GET", "/readyz", "readyz", Door::Open, BodyClass::Small,
+                [&ctx](HttpRequest&&, Reply reply) {
+                    if (!ctx.ready) {
+                        reply(HttpResponse::Json(503, {{"status", "not_ready"}}));
+                        return;
+                    }
+                    const auto ready = [&ctx] {
+                        return HttpResponse::Json(200, {{"status", "ready"},
+                                                        {"workers", ctx.workers->threads()},
+                                                        {"queue_depth", ctx.workers->depth()},
+                                                        {"models", "verified"}});
+                    };
+                    if (ctx.sessions == nullptr) return reply(ready());
+                    // Sessions need their store: a node that cannot reach it is not ready. The
+                    // round trip runs on a store thread (a dead database takes a connect timeout to
+                    // say so).
+                    RunOnStore(ctx, std::move(reply), [&ctx, ready] {
+                        if (auto ok = ctx.sessions->store().Check(); !ok) {
+                            return HttpResponse::Json(
+                                503,
+                                {{"status", "not_ready"}, {"reason", "session store unreachable"}});
+                        }
+                        return ready();
+                    });
+                }});
+    router.Add({"GET", "/metrics", "metrics", Door::Metrics, BodyClass::Small,
+                [&ctx](HttpRequest&&, Reply reply) {
+                    if (!ctx.config.metrics_enabled) {
+                        // System B's answer with ENABLE_METRICS=false.
+                        reply(HttpResponse::Json(404, {{"detail", "Metrics disabled"}}));
+                        return;
+                    }
+                    ctx.metrics->Set("liveproof_inference_queue_depth", {},
+                                     static_cast<double>(ctx.workers->depth()));
+                    const double up = std::chrono::duration<double>(
+                                          std::chrono::steady_clock::now() - ctx.started)
+                                          .count();
+                    ctx.metrics->Set("liveproof_uptime_seconds", {}, up);
+                    HttpResponse r;
+                    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+                    r.body = ctx.metrics->Render();
+                    reply(std::move(r));
+                }});
     router.Add({"GET", "/openapi.json", "openapi", Door::Open, BodyClass::Small,
                 [&ctx](HttpRequest&&, Reply reply) {
                     reply(StaticFile(ctx.config.web_root, "openapi.json"));
@@ -138,19 +140,20 @@ void AddServiceRoutes(Router& router, ServerContext& ctx) {
                 /*prefix=*/true});
     // A plain GET on the WebSocket endpoint (no Upgrade header): the key is checked like any
     // protected route, then the client is told what /ws expects.
-    router.Add({"GET", "/ws", "ws_plain", Door::SystemA, BodyClass::Small, [](HttpRequest&&, Reply reply) {
-                    HttpResponse r = HttpResponse::Error(
-                        426, "upgrade_required",
-                        "/ws is a WebSocket endpoint: connect with Upgrade: websocket");
-                    r.headers.emplace_back("Upgrade", "websocket");
-                    reply(std::move(r));
-                }});
+    router.Add(
+        {"GET", "/ws", "ws_plain", Door::SystemA, BodyClass::Small, [](HttpRequest&&, Reply reply) {
+             HttpResponse r = HttpResponse::Error(
+                 426, "upgrade_required",
+                 "/ws is a WebSocket endpoint: connect with Upgrade: websocket");
+             r.headers.emplace_back("Upgrade", "websocket");
+             reply(std::move(r));
+         }});
     // The demo page of the WebSocket challenge and its client module (web/test.html,
     // web/liveness-client.js), open like /docs: it holds no data and needs no key to load.
-    router.Add(
-        {"GET", "/test", "test_page", Door::Open, BodyClass::Small, [&ctx](HttpRequest&&, Reply reply) {
-             reply(StaticFile(ctx.config.web_root, "test/index.html"));
-         }});
+    router.Add({"GET", "/test", "test_page", Door::Open, BodyClass::Small,
+                [&ctx](HttpRequest&&, Reply reply) {
+                    reply(StaticFile(ctx.config.web_root, "test/index.html"));
+                }});
     router.Add({"GET", "/test/", "test_page", Door::Open, BodyClass::Small,
                 [&ctx](HttpRequest&& req, Reply reply) {
                     const std::string rel = req.path.size() > 6 ? req.path.substr(6) : "index.html";

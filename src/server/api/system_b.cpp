@@ -18,8 +18,8 @@ nlohmann::json Invalid(const std::string& type, nlohmann::json loc, const std::s
 
 HttpResponse MissingField(const std::string& field) {
     return HttpResponse::Json(
-        422, {{"detail", nlohmann::json::array({Invalid("missing", {"body", field},
-                                                        "Field required")})}});
+        422, {{"detail",
+               nlohmann::json::array({Invalid("missing", {"body", field}, "Field required")})}});
 }
 
 // A value only goes back when it is a scalar: an array or object may be megabytes.
@@ -29,9 +29,9 @@ nlohmann::json EchoedInput(const nlohmann::json& value) {
 
 HttpResponse NotAString(const std::string& field, const nlohmann::json& value) {
     return HttpResponse::Json(
-        422, {{"detail", nlohmann::json::array({Invalid("string_type", {"body", field},
-                                                        "Input should be a valid string",
-                                                        EchoedInput(value))})}});
+        422, {{"detail", nlohmann::json::array(
+                             {Invalid("string_type", {"body", field},
+                                      "Input should be a valid string", EchoedInput(value))})}});
 }
 
 HttpResponse NotAnObject(const nlohmann::json& value) {
@@ -90,9 +90,9 @@ HttpResponse Liveness(ServerContext& ctx, const HttpRequest& req,
         {"liveness_label", p_real >= ctx.config.engine.liveness_threshold ? "real" : "fake"},
         {"confidence_score", p_real},
         {"requires_active_check", needs_active},
-        {"fallback",
-         needs_active ? nlohmann::json{{"challenge_type", "blink"}, {"upload_url", upload_url}}
-                      : nlohmann::json(nullptr)},
+        {"fallback", needs_active
+                         ? nlohmann::json{{"challenge_type", "blink"}, {"upload_url", upload_url}}
+                         : nlohmann::json(nullptr)},
     };
     return HttpResponse::Json(200, body);
 }

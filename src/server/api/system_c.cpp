@@ -1,8 +1,10 @@
 // System C's Flask SDK front door (docs/compat.md §3, §4 "C"): same fields, strings and null rules.
+#include <algorithm>
 #include <cmath>
 
 #include "engine/result_json.hpp"
 #include "licence/licence.hpp"
+#include "media/decode.hpp"
 #include "server/api/api_common.hpp"
 #include "server/api/routes.hpp"
 
@@ -12,9 +14,27 @@ namespace {
 
 using nlohmann::json;
 
+// C's clients crop the pixels as stored (C never applies EXIF orientation): the box and the
+// landmarks go back to the stored grid. The analysis itself ran upright, where the models work.
+FaceResult InStoredGrid(FaceResult f, const ImageAnalysis& a) {
+    if (a.exif_orientation <= 1 || a.exif_orientation > 8) return f;
+    const bool turned = a.exif_orientation >= 5;  // width and height swapped
+    const int w = turned ? a.height : a.width, h = turned ? a.width : a.height;
+    const auto to_stored = [&](Point2 p) {
+        return media::UprightToStored(p, a.exif_orientation, w, h);
+    };
+    const Point2 c1 = to_stored({f.x1, f.y1}), c2 = to_stored({f.x2, f.y2});
+    f.x1 = std::min(c1.x, c2.x);
+    f.x2 = std::max(c1.x, c2.x);
+    f.y1 = std::min(c1.y, c2.y);
+    f.y2 = std::max(c1.y, c2.y);
+    for (Point2& p : f.landmark_68) p = to_stored(p);
+    return f;
+}
+
 // Only C's own fields, in C's order: extra engine fields stay on the native endpoint.
-json CFace(const FaceResult& f) {
-    const json full = FaceToJson(f);
+json CFace(const FaceResult& upright, const ImageAnalysis& a) {
+    const json full = FaceToJson(InStoredGrid(upright, a));
     json out;
     for (const char* key : {"x1", "y1", "x2", "y2", "liveness", "yaw", "roll", "pitch",
                             "face_quality", "face_luminance", "eye_dist", "left_eye_closed",
@@ -84,7 +104,7 @@ HttpResponse Detect(ServerContext& ctx, const std::vector<std::uint8_t>& image) 
     }
     ObserveStages(ctx, a->timings_ms);
     json faces = json::array();
-    for (const auto& f : a->faces) faces.push_back(CFace(f));
+    for (const auto& f : a->faces) faces.push_back(CFace(f, *a));
     return CJson({{"face_state", FaceState(*a, ctx.config.compat_c)}, {"faces", faces}});
 }
 
@@ -116,7 +136,8 @@ HttpResponse DetectRequest(ServerContext& ctx, const HttpRequest& req, bool base
 }
 
 void AddDetection(Router& router, ServerContext& ctx, const std::string& path, bool base64) {
-    router.Add({"POST", path, "c" + path, Door::SystemC, base64 ? BodyClass::Json : BodyClass::Image,
+    router.Add({"POST", path, "c" + path, Door::SystemC,
+                base64 ? BodyClass::Json : BodyClass::Image,
                 [&ctx, base64](HttpRequest&& req, Reply reply) {
                     if (!ctx.licence->Activated()) {
                         reply(NotActivated());

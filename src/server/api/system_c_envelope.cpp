@@ -45,8 +45,9 @@ HttpResponse OtherError(const Error& e) { return OtherError(HttpStatusFor(e.code
 // The face C's single score is about: the largest (C's engine scores one face per image).
 const FaceResult* MainFace(const ImageAnalysis& a) {
     const auto area = [](const FaceResult& f) { return (f.x2 - f.x1) * (f.y2 - f.y1); };
-    const auto it = std::max_element(a.faces.begin(), a.faces.end(),
-                                     [&](const auto& l, const auto& r) { return area(l) < area(r); });
+    const auto it =
+        std::max_element(a.faces.begin(), a.faces.end(),
+                         [&](const auto& l, const auto& r) { return area(l) < area(r); });
     return it == a.faces.end() ? nullptr : &*it;
 }
 
@@ -90,9 +91,10 @@ HttpResponse Activate(ServerContext& ctx, const HttpRequest& req) {
     }
     const licence::LicenceStatus s = ctx.licence->Activate(text);
     if (s != licence::LicenceStatus::Ok) {
-        return Envelope(200, kRefused,
-                        s == licence::LicenceStatus::Expired ? "License expired" : "Invalid license",
-                        {{"activated", false}, {"machinecode", machine}});
+        return Envelope(
+            200, kRefused,
+            s == licence::LicenceStatus::Expired ? "License expired" : "Invalid license",
+            {{"activated", false}, {"machinecode", machine}});
     }
     return Ok({{"activated", true}, {"machinecode", machine}});
 }
@@ -113,7 +115,9 @@ HttpResponse NoSuchEndpoint(const HttpRequest& req) {
 
 void AddSystemCEnvelopeRoutes(Router& router, ServerContext& ctx) {
     router.Add({"GET", "/api/health", "c_api_health", Door::SystemC, BodyClass::Small,
-                [](HttpRequest&&, Reply reply) { reply(Ok({{"status", "ok"}})); }});
+                [](HttpRequest&&, Reply reply) {
+                    reply(Ok({{"status", "ok"}}));
+                }});
     router.Add({"GET", "/api/machinecode", "c_api_machinecode", Door::SystemC, BodyClass::Small,
                 [](HttpRequest&&, Reply reply) {
                     reply(Ok({{"machinecode", licence::MachineCode()}}));
@@ -131,14 +135,14 @@ void AddSystemCEnvelopeRoutes(Router& router, ServerContext& ctx) {
         router.Add({"POST", path, "c_api_liveness", Door::SystemC, BodyClass::Json,
                     [&ctx](HttpRequest&& req, Reply reply) {
                         if (!ctx.licence->Activated()) {
-                            reply(OtherError(403, "not activated: POST /api/activate a licence "
-                                                  "for the code from GET /api/machinecode"));
+                            reply(OtherError(403,
+                                             "not activated: POST /api/activate a licence "
+                                             "for the code from GET /api/machinecode"));
                             return;
                         }
                         // Parsed and decoded on the worker, once admitted (see system_b.cpp).
-                        RunOnWorker(ctx, std::move(reply), [&ctx, req = std::move(req)] {
-                            return Liveness(ctx, req);
-                        });
+                        RunOnWorker(ctx, std::move(reply),
+                                    [&ctx, req = std::move(req)] { return Liveness(ctx, req); });
                     }});
     }
     // Added last: the exact routes above match first.
