@@ -1,5 +1,6 @@
 // libFuzzer target: the JSON body of every POST route (system B /liveness, system C
-// /liveness-detection-base64, /check_liveness_base64, /activate-machine, native /v1/analyze)
+// /liveness-detection-base64, /check_liveness_base64, /activate-machine, /api/liveness,
+// /api/activate, native /v1/analyze)
 // dispatched in process through the real router and handlers, up to (not including) inference.
 #include <cstddef>
 #include <cstdint>
@@ -10,14 +11,15 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using liveproof::fuzz::ServerHarness;
     if (size == 0) return 0;
-    // First byte: route (low 3 bits), server mode, readiness, Content-Type variant.
+    // First byte: route (low 3 bits; bit 7 turns route 3 into /api/activate), server mode,
+    // readiness, Content-Type variant.
     static const char* const kRoutes[] = {"/liveness",
                                           "/liveness-detection-base64",
                                           "/check_liveness_base64",
                                           "/activate-machine",
                                           "/v1/analyze",
                                           "/v1/analyze",
-                                          "/liveness",
+                                          "/api/liveness",
                                           "/v1/analyze"};
     const std::uint8_t pick = data[0];
     const bool locked = (pick & 0x08) != 0;
@@ -27,6 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     liveproof::server::HttpRequest req;
     req.method = "POST";
     req.path = kRoutes[pick & 7];
+    if ((pick & 7) == 3 && (pick & 0x80) != 0) req.path = "/api/activate";
     if ((pick & 7) == 5) req.query["passive_only"] = "1";
     if ((pick & 7) == 7) req.query["mesh"] = "true";
     req.headers["content-type"] =

@@ -240,13 +240,16 @@ def main():
         write("http_request", name, ctl + data)
 
     # JSON bodies (fuzz_json_bodies): first byte picks the route (bits 0-2: /liveness,
-    # -base64, _base64, /activate-machine, /v1/analyze x3, /liveness) and the server mode.
+    # -base64, _base64, /activate-machine (bit 7: /api/activate), /v1/analyze x2,
+    # /api/liveness, /v1/analyze) and the server mode.
     bodies = [(0, jbody), (1, json.dumps({"base64": small_b64})), (2, json.dumps({"base64": 1})),
               (3, json.dumps({"license": "a.b"})), (4, json.dumps({"image_base64": small_b64})),
               (5, json.dumps({"base64": "data:image/jpeg;base64," + small_b64})),
               (6, json.dumps({"image_base64": None, "image": small_b64})), (7, "[]"),
               (0x08, json.dumps({"image": "!!"})), (0x1B, json.dumps({"license": 5})),
-              (0x24, "{\"image\": \"" + "A" * 2000 + "\"}")]
+              (0x24, "{\"image\": \"" + "A" * 2000 + "\"}"),
+              (0x0E, json.dumps({"image": "data:image/jpeg;base64," + small_b64})),
+              (0x83, json.dumps({"license": "FP1.abc"})), (0x93, "FP1.raw-text-licence")]
     for pick, body in bodies:
         write("json_bodies", f"route{pick:02x}", bytes([pick]) + body.encode())
 
