@@ -12,7 +12,7 @@ exact status and the door's own error shape:
   system B /liveness: 400 {"error": "Bad Request", "detail"} for an undecodable image, FastAPI's
     422 {"detail": [{"type": "missing", ...}]} for a missing field (or a body that is JSON but
     not an object) and {"detail": [{"type": "json_invalid", ...}]} for a body that is not JSON,
-    422 {"error": "no_face"} for an image without a face;
+    422 {"error": "no_face", "detail": [...]} for an image without a face;
   system C /liveness-detection(-base64): 200 with face_state.result "Failed to open file" for
     an image it cannot open, 400 {"error": "bad_request"} for a missing field;
   size caps answer 413 in the native shape on every door.
@@ -220,7 +220,16 @@ def b_bad_request():
 
 
 def b_no_face():
-    return expect(422, error_shape("no_face"))
+    """B's door: {"error": "no_face", "detail": [FastAPI-shaped item]} (B's clients parse a list)."""
+
+    def check(tc, r):
+        body = r.json()
+        tc.assertEqual(set(body), {"error", "detail"}, body)
+        tc.assertEqual(body["error"], "no_face", body)
+        tc.assertIsInstance(body["detail"], list, body)
+        tc.assertEqual(body["detail"][0]["type"], "no_face", body)
+
+    return expect(422, check)
 
 
 def b_fastapi_422(kind, loc=None):
@@ -241,6 +250,15 @@ def b_fastapi_422(kind, loc=None):
 
 def b_missing(field="image_base64"):
     return b_fastapi_422("missing", ["body", field])
+
+
+def b_form_unparsable():
+    """Starlette's answer to a multipart body it cannot parse (B's /active/blink)."""
+
+    def check(tc, r):
+        tc.assertEqual(r.json(), {"detail": "There was an error parsing the body"}, r)
+
+    return expect(400, check)
 
 
 def b_json_invalid():
@@ -305,8 +323,13 @@ OUTCOMES = {
     "over_cap": (native_error(413, "input_too_large"),) * 3,
     "bad_value": (native_error(400, "invalid_encoding"), b_bad_request(), c_failed()),
     "invalid_json": (native_error(400, "invalid_json"), b_json_invalid(), c_bad_request()),
-    "not_object": (native_error(400, "invalid_json"), b_missing(), c_bad_request()),
-    "missing_field": (native_error(400, "invalid_argument"), b_missing(), c_bad_request()),
+    # B: FastAPI's answers (a body that is no object, a field that is no string).
+    "not_object": (native_error(400, "invalid_json"), b_fastapi_422("model_attributes_type"),
+                   c_bad_request()),
+    "not_string": (native_error(400, "invalid_encoding"), b_fastapi_422("string_type"),
+                   c_failed()),
+    # C reads the field inside its try: "Failed to open file".
+    "missing_field": (native_error(400, "invalid_argument"), b_missing(), c_failed()),
 }
 
 
@@ -919,13 +942,13 @@ def json_specs(valid):
         ("3mb-string-in-other-field", lambda f: obj(f, b'"' + v + b'"', b',"x":"'
                                                     + b"a" * (3 << 20) + b'"'), "noface"),
         # wrong types
-        ("image-integer", lambda f: obj(f, b"12345"), "bad_value"),
-        ("image-float", lambda f: obj(f, b"1.5"), "bad_value"),
-        ("image-true", lambda f: obj(f, b"true"), "bad_value"),
-        ("image-null", lambda f: obj(f, b"null"), "bad_value"),
-        ("image-empty-array", lambda f: obj(f, b"[]"), "bad_value"),
-        ("image-array-of-the-base64", lambda f: obj(f, b'["' + v + b'"]'), "bad_value"),
-        ("image-object", lambda f: obj(f, b'{"data":"' + v + b'"}'), "bad_value"),
+        ("image-integer", lambda f: obj(f, b"12345"), "not_string"),
+        ("image-float", lambda f: obj(f, b"1.5"), "not_string"),
+        ("image-true", lambda f: obj(f, b"true"), "not_string"),
+        ("image-null", lambda f: obj(f, b"null"), "not_string"),
+        ("image-empty-array", lambda f: obj(f, b"[]"), "not_string"),
+        ("image-array-of-the-base64", lambda f: obj(f, b'["' + v + b'"]'), "not_string"),
+        ("image-object", lambda f: obj(f, b'{"data":"' + v + b'"}'), "not_string"),
         ("image-empty-string", lambda f: obj(f, b'""'), "empty"),
         ("field-missing", lambda f: b'{"picture":"' + v + b'"}', "missing_field"),
         ("empty-object", lambda f: b"{}", "missing_field"),
@@ -954,7 +977,7 @@ def json_door_cases(valid_jpeg):
         Case("b-image_base64-wins-over-image",
              post_body("/liveness", b'{"image_base64":"' + v + b'","image":"!!!"}'), b_no_face()),
         Case("b-image_base64-integer", post_body("/liveness", b'{"image_base64":7}'),
-             b_bad_request()),
+             b_fastapi_422("string_type", ["body", "image_base64"])),
         Case("b-image_base64-null-alone", post_body("/liveness", b'{"image_base64":null}'),
              b_missing()),
         Case("v1-image_base64-field", post_body("/v1/analyze", b'{"image_base64":"' + v + b'"}'),
@@ -965,7 +988,7 @@ def json_door_cases(valid_jpeg):
              post_body("/v1/analyze", b'{"image":1,"base64":"' + v + b'"}'),
              native_error(400, "invalid_encoding")),
         Case("c-image-field-is-not-base64",
-             post_body("/liveness-detection-base64", b'{"image":"' + v + b'"}'), c_bad_request()),
+             post_body("/liveness-detection-base64", b'{"image":"' + v + b'"}'), c_failed()),
         Case("c-base64-with-extra-fields",
              post_body("/liveness-detection-base64", b'{"base64":"' + v + b'","image":"x"}'),
              c_answer({"No face"}, faces=0)),
@@ -1053,8 +1076,7 @@ MULTIPART_DOORS = {"v1-multipart": ("/v1/analyze", "file"),
 MULTIPART_OUTCOMES = {
     "ok": (analysis(faces=0), c_answer({"No face"}, faces=0),
            native_error(415, "video_unsupported")),
-    "bad": (native_error(400, "invalid_encoding"), c_bad_request(),
-            native_error(400, "invalid_encoding")),
+    "bad": (native_error(400, "invalid_encoding"), c_bad_request(), b_form_unparsable()),
     "missing": (native_error(400, "invalid_argument"), c_bad_request(), b_missing("video")),
     "empty": (native_error(400, "empty_input"), c_failed(), native_error(400, "empty_input")),
 }

@@ -1,8 +1,10 @@
 // System B's REST front door (docs/compat.md §2, §4 "B"): the real pipeline behind B's shapes.
+#include <algorithm>
+#include <cctype>
+
 #include "engine/result_json.hpp"
 #include "server/api/api_common.hpp"
 #include "server/api/routes.hpp"
-#include "server/multipart.hpp"
 #include "server/public_url.hpp"
 
 namespace liveproof::server::api {
@@ -166,8 +168,12 @@ void AddSystemBRoutes(Router& router, ServerContext& ctx) {
                     auto video = MultipartField(req, {"video"});
                     if (!video) {
                         // FastAPI: a body that is not a form has no field (422 missing); a
-                        // form it cannot parse is 400.
-                        const bool not_a_form = !MultipartBoundary(req.Header("content-type"));
+                        // multipart body it cannot parse (no boundary, cut short) is 400.
+                        std::string type(req.Header("content-type"));
+                        std::transform(
+                            type.begin(), type.end(), type.begin(),
+                            [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+                        const bool not_a_form = type.rfind("multipart/", 0) != 0;
                         const ErrorCode code = video.error().code;
                         if (not_a_form || code == ErrorCode::InvalidArgument) {
                             reply(MissingField("video"));
