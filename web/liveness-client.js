@@ -233,7 +233,13 @@ export class LivenessCheck {
             };
             ws.onclose = (event) => {
                 if (run !== this._run || this._ended) return;
-                const failure = opened
+                // 1008 with a reason: the server refused this page (e.g. origin_not_allowed,
+                // naming the setting that would let it in). Its code comes before the ':'.
+                const refused = event.code === 1008 && event.reason;
+                const failure = refused
+                    ? {reason: event.reason.split(':')[0], server: true, detail: event.code,
+                       message: `The server refused this page: ${event.reason}.`}
+                    : opened
                     ? {reason: 'connection_closed', server: false, detail: event.code,
                        message: `The connection closed before a result (code ${event.code}).`}
                     : {reason: 'connection_failed', server: false, detail: event.code,

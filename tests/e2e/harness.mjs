@@ -61,7 +61,8 @@ export class Cleanups {
 export function startLiveproof({ bin, args = [], settings = {}, logFile, cleanups, log }) {
     const env = { ...process.env };
     for (const k of Object.keys(env)) {
-        if (k.startsWith('LIVEPROOF_') || ['API_KEY', 'MODEL_PATH', 'CONFIDENCE_THRESHOLD'].includes(k)) {
+        if (k.startsWith('LIVEPROOF_') || ['API_KEY', 'MODEL_PATH', 'CONFIDENCE_THRESHOLD', 'ENABLE_METRICS', 'PORT', 'FACESDK_PORT',
+                                                 'FACESDK_BIND_HOST'].includes(k)) {
             delete env[k];
         }
     }
