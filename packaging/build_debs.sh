@@ -5,8 +5,8 @@
 # Usage: packaging/build_debs.sh [BUILD_DIR=build-deb] [OUT_DIR=BUILD_DIR/debs]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$root/build-deb}
-out=${2:-$build/debs}
+build=$(realpath -m "${1:-$root/build-deb}")
+out=$(realpath -m "${2:-$build/debs}")
 # CPack's dependency list needs dpkg-shlibdeps (dpkg-dev) and file.
 for tool in dpkg-shlibdeps:dpkg-dev file:file; do
     command -v "${tool%%:*}" >/dev/null ||

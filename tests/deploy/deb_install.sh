@@ -68,7 +68,12 @@ printf '%s\n' libliveproof-dev libliveproof0 liveproof liveproof-models python3-
 diff "$work/ours.txt" "$work/local.txt" ||
     { echo "deb_install: packages from outside Debian's archive (above)" >&2; exit 1; }
 echo "deb_install: dpkg -i + apt-get -f install: $(in_root dpkg-query -W | wc -l) packages, all from Debian but ours"
-in_root liveproof --version
+# One version everywhere (CMake's project()): the package, the binary, GET / (below), the library.
+version=$(sed -n 's/^project(liveproof VERSION \([0-9.]*\).*/\1/p' "$root/CMakeLists.txt")
+[ "$(in_root dpkg-query -W -f='${Version}' liveproof)" = "$version-1" ]
+[ "$(in_root liveproof --version)" = "liveproof $version" ]
+[ "$(in_root python3 -c 'import liveproof; print(liveproof.version())')" = "$version" ]
+echo "deb_install: version $version from the package, the binary and libliveproof.so.0"
 in_root id liveproof
 [ "$(in_root stat -c '%U %a' /var/lib/liveproof)" = "liveproof 700" ]
 [ "$(in_root stat -c '%U:%G %a' /etc/liveproof/config.json)" = "root:liveproof 640" ]
@@ -85,12 +90,13 @@ for _ in $(seq 1 60); do
     kill -0 "$server" 2>/dev/null || { cat "$work/server.log"; exit 1; }
     sleep 1
 done
-python3 - "$port" "$shared/models/samples/image_T1.jpg" "$shared/models/samples/image_F1.jpg" <<'PY'
+python3 - "$port" "$shared/models/samples/image_T1.jpg" "$shared/models/samples/image_F1.jpg" "$version" <<'PY'
 import base64, json, sys, urllib.request
 port = sys.argv[1]
 base = f"http://127.0.0.1:{port}"
 assert json.load(urllib.request.urlopen(base + "/healthz", timeout=5))
 root = json.load(urllib.request.urlopen(base + "/", timeout=5))
+assert root["version"] == sys.argv[4], root
 print("deb_install: GET / version", root["version"])
 for image, want in ((sys.argv[2], "real"), (sys.argv[3], "fake")):
     body = json.dumps({"image_base64": base64.b64encode(open(image, "rb").read()).decode()})
