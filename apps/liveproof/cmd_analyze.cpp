@@ -1,8 +1,10 @@
 // `liveproof analyze`: one JSON object (or a summary line) per image.
 #include <iostream>
+#include <optional>
 
 #include "cli_common.hpp"
 #include "commands.hpp"
+#include "engine/operating_point.hpp"
 #include "engine/result_json.hpp"
 
 namespace liveproof::cli {
@@ -15,6 +17,7 @@ struct AnalyzeFlags {
     bool json = false;
     bool mesh = false;
     bool passive_only = false;
+    std::string operating_point;  // a calibrate file: its threshold judges each face
 };
 
 // The verdict is P(real) against the engine's threshold, as the server judges it (not the
@@ -53,9 +56,23 @@ void RegisterAnalyze(CLI::App& root) {
     cmd->add_flag("--json", flags->json, "One JSON object per image, one per line");
     cmd->add_flag("--mesh", flags->mesh, "Include all 468 mesh points");
     cmd->add_flag("--passive-only", flags->passive_only, "Detection and anti-spoofing only");
+    cmd->add_option("--operating-point", flags->operating_point,
+                    "Judge P(real) at the threshold of this calibrate file; the JSON names it "
+                    "and gives each face \"live\"");
     cmd->callback([flags] {
+        std::optional<engine::OperatingPoint> point;
+        if (!flags->operating_point.empty()) {
+            auto read = engine::ReadOperatingPoint(flags->operating_point);
+            if (!read) {
+                std::cerr << "liveproof analyze: " << read.error().detail << "\n";
+                throw CLI::RuntimeError(3);
+            }
+            point = std::move(*read);
+        }
         auto engine = MakeEngine(flags->common);
         if (!engine) throw CLI::RuntimeError(3);
+        const float threshold =
+            point ? point->liveness_threshold : engine->options().liveness_threshold;
         AnalyzeOptions what =
             flags->passive_only ? AnalyzeOptions::PassiveOnly() : AnalyzeOptions{};
         what.keep_mesh = flags->mesh;
@@ -78,9 +95,18 @@ void RegisterAnalyze(CLI::App& root) {
             if (flags->json) {
                 auto j = ImageAnalysisToJson(*result);
                 j["image"] = path;
+                if (point) {
+                    j["operating_point"] = engine::OperatingPointSummary(*point);
+                    for (std::size_t i = 0; i < result->faces.size(); ++i) {
+                        const auto& f = result->faces[i];
+                        j["faces"][i]["live"] =
+                            f.antispoof ? nlohmann::json(f.antispoof->p_real >= threshold)
+                                        : nlohmann::json(nullptr);
+                    }
+                }
                 std::cout << j.dump() << "\n";
             } else {
-                PrintSummary(path, *result, engine->options().liveness_threshold);
+                PrintSummary(path, *result, threshold);
             }
         }
         if (failures > 0) throw CLI::RuntimeError(1);

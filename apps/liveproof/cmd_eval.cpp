@@ -17,6 +17,7 @@
 
 #include "cli_common.hpp"
 #include "commands.hpp"
+#include "engine/operating_point.hpp"
 #include "eval/labels_csv.hpp"
 #include "eval/metrics.hpp"
 #include "eval/report_html.hpp"
@@ -69,7 +70,19 @@ struct EvalFlags {
     std::vector<std::string> threshold_for;
     double crop_pad = kDefaultCropPad;
     std::string crop_border = kDefaultCropBorder;
+    std::string half;             // "" = every row; "A" / "B": one half (RowInHalf)
+    std::string operating_point;  // a calibrate file whose threshold replaces --threshold
 };
+
+/// Splits a labelled set into two halves by a hash of each file's path (FNV-1a): stable across
+/// runs and machines, independent of the CSV's order, so `calibrate --half A` and `eval --half
+/// B` never see the same file.
+bool RowInHalf(const std::string& file, const std::string& half) {
+    if (half.empty()) return true;
+    std::uint64_t h = 14695981039346656037ull;
+    for (const unsigned char ch : file) h = (h ^ ch) * 1099511628211ull;
+    return ((h >> 7) & 1) == (half == "B" ? 1u : 0u);
+}
 
 /// A calibration request "BPCER=0.05" / "APCER=5%".
 struct CalibrationTarget {
@@ -481,16 +494,9 @@ json TallyToJson(const AccuracyTally& t) {
             {"misses", misses}};
 }
 
+int RunEvalOn(const EvalFlags& flags, const std::vector<eval::LabelRow>& rows);
+
 int RunEval(const EvalFlags& flags) {
-    std::vector<CalibrationTarget> calibrations;
-    for (const auto& text : flags.threshold_for) {
-        auto c = ParseCalibration(text);
-        if (!c) {
-            std::cerr << "liveproof eval: " << c.error().detail << "\n";
-            return 1;
-        }
-        calibrations.push_back(*c);
-    }
     std::error_code ec;
     if (!fs::is_directory(flags.root, ec)) {
         std::cerr << "liveproof eval: --root is not a folder: " << flags.root << "\n";
@@ -500,6 +506,32 @@ int RunEval(const EvalFlags& flags) {
     if (!rows) {
         std::cerr << "liveproof eval: " << flags.labels << ": " << rows.error().detail << "\n";
         return 1;
+    }
+    std::erase_if(*rows, [&](const eval::LabelRow& r) { return !RowInHalf(r.file, flags.half); });
+    EvalFlags effective = flags;
+    if (!flags.operating_point.empty()) {
+        auto point = engine::ReadOperatingPoint(flags.operating_point);
+        if (!point) {
+            std::cerr << "liveproof eval: " << point.error().detail << "\n";
+            return 1;
+        }
+        effective.threshold = point->liveness_threshold;
+        std::cerr << "eval: operating point " << point->name << " (threshold "
+                  << point->document["thresholds"]["liveness_threshold"] << ")\n";
+    }
+    return RunEvalOn(effective, *rows);
+}
+
+int RunEvalOn(const EvalFlags& flags, const std::vector<eval::LabelRow>& all_rows) {
+    const auto* rows = &all_rows;
+    std::vector<CalibrationTarget> calibrations;
+    for (const auto& text : flags.threshold_for) {
+        auto c = ParseCalibration(text);
+        if (!c) {
+            std::cerr << "liveproof eval: " << c.error().detail << "\n";
+            return 1;
+        }
+        calibrations.push_back(*c);
     }
     auto engine = MakeEngine(flags.common);
     if (!engine) return 3;
@@ -681,6 +713,143 @@ int RunEval(const EvalFlags& flags) {
     return c.errors.empty() ? 0 : 1;
 }
 
+struct CalibrateFlags {
+    EvalFlags eval;
+    std::string target;  // "BPCER=0.05"
+    std::string out;     // the operating point file
+    std::string name;    // "" = the labels file's name (and the half)
+};
+
+std::string Iso8601Now() {
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+json Interval(const std::optional<std::pair<double, double>>& ci) {
+    if (!ci) return nullptr;
+    return json::array({ci->first, ci->second});
+}
+
+// `liveproof calibrate`: the threshold meeting the target on the operator's labelled images,
+// written with what it was computed from and the error rates to expect (95% Wilson intervals).
+int RunCalibrate(const CalibrateFlags& flags) {
+    auto target = ParseCalibration(flags.target);
+    if (!target) {
+        std::cerr << "liveproof calibrate: " << target.error().detail << "\n";
+        return 1;
+    }
+    std::error_code ec;
+    if (!fs::is_directory(flags.eval.root, ec)) {
+        std::cerr << "liveproof calibrate: --root is not a folder: " << flags.eval.root << "\n";
+        return 1;
+    }
+    auto rows = eval::ReadLabels(flags.eval.labels);
+    if (!rows) {
+        std::cerr << "liveproof calibrate: " << flags.eval.labels << ": " << rows.error().detail
+                  << "\n";
+        return 1;
+    }
+    std::erase_if(*rows,
+                  [&](const eval::LabelRow& r) { return !RowInHalf(r.file, flags.eval.half); });
+    auto engine = MakeEngine(flags.eval.common);
+    if (!engine) return 3;
+    Evaluator evaluator(*engine, flags.eval);
+    const Collected c = evaluator.Run(*rows);
+    std::vector<AntispoofItem> items;
+    for (const auto& [task, list] : c.antispoof)
+        items.insert(items.end(), list.begin(), list.end());
+    // Missed faces have no score to set a threshold by: counted, listed, left out (the
+    // "excluded" rule of eval); a deployment rejects them whatever the threshold.
+    const auto samples = eval::ToSamples(items, /*strict=*/false);
+    const auto t = target->metric == "BPCER" ? eval::ThresholdForBpcer(samples, target->value)
+                                             : eval::ThresholdForApcer(samples, target->value);
+    if (!t || !std::isfinite(*t)) {
+        std::cerr << "liveproof calibrate: no threshold in [0, 1] meets " << flags.target
+                  << " on these images (live and attack samples are both needed)\n";
+        return 1;
+    }
+    const double threshold = std::clamp(*t, 0.0, 1.0);
+    const eval::ErrorRates r = eval::ComputeErrorRates(samples, threshold, kAttackTypes);
+    json per_attack = json::object();
+    int worst_accepted = 0, worst_n = 0;
+    for (const auto& a : r.per_attack) {
+        per_attack[a.attack_type] = {
+            {"attacks", a.attacks},
+            {"accepted", a.accepted},
+            {"apcer", JNum(a.apcer)},
+            {"apcer_ci95", Interval(eval::WilsonInterval(a.accepted, a.attacks))}};
+        if (a.attack_type == r.worst_attack) {
+            worst_accepted = a.accepted;
+            worst_n = a.attacks;
+        }
+    }
+    int no_face_live = 0, no_face_attack = 0;
+    for (const auto& item : items) {
+        if (item.score) continue;
+        (item.is_live ? no_face_live : no_face_attack)++;
+    }
+    const std::string name = !flags.name.empty()
+                                 ? flags.name
+                                 : fs::path(flags.eval.labels).stem().string() +
+                                       (flags.eval.half.empty() ? "" : " half " + flags.eval.half);
+    json doc = {
+        {"format", std::string(engine::kOperatingPointFormat)},
+        {"name", name},
+        {"created", Iso8601Now()},
+        {"target", {{"metric", target->metric}, {"value", target->value}}},
+        // One P(real) threshold for every door; C's comparison is strict (> instead of >=).
+        {"thresholds", {{"liveness_threshold", threshold}, {"c_liveness_threshold", threshold}}},
+        {"data",
+         {{"labels", flags.eval.labels},
+          {"half", flags.eval.half.empty() ? "all" : flags.eval.half},
+          {"tasks", flags.eval.tasks},
+          {"live", r.live},
+          {"attacks", r.attacks},
+          {"no_face_live", no_face_live},
+          {"no_face_attack", no_face_attack},
+          {"detect_max_side", engine->options().detect_max_side}}},
+        {"expected",
+         {{"bpcer", JNum(r.bpcer)},
+          {"bpcer_ci95", Interval(eval::WilsonInterval(r.live_rejected, r.live))},
+          {"max_apcer", JNum(r.max_apcer)},
+          {"max_apcer_ci95", Interval(eval::WilsonInterval(worst_accepted, worst_n))},
+          {"worst_attack", r.worst_attack},
+          {"per_attack", per_attack}}},
+    };
+    const std::string tmp = flags.out + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        out << doc.dump(2) << "\n";
+        if (!out) {
+            std::cerr << "liveproof calibrate: cannot write " << flags.out << "\n";
+            return 1;
+        }
+    }
+    fs::rename(tmp, flags.out, ec);
+    if (ec) {
+        std::cerr << "liveproof calibrate: cannot write " << flags.out << ": " << ec.message()
+                  << "\n";
+        return 1;
+    }
+    std::cout
+        << "liveproof calibrate: " << name << ": threshold " << Num(threshold, 6) << " for "
+        << target->metric << " <= " << Pct(target->value) << " on " << r.live << " live and "
+        << r.attacks << " attack images (no face: " << no_face_live << " live, " << no_face_attack
+        << " attack)\n"
+        << "  expected BPCER " << Pct(r.bpcer) << " (95% CI "
+        << Pct(eval::WilsonInterval(r.live_rejected, r.live).value_or(std::pair{0.0, 0.0}).first)
+        << "-"
+        << Pct(eval::WilsonInterval(r.live_rejected, r.live).value_or(std::pair{0.0, 0.0}).second)
+        << "), worst APCER " << Pct(r.max_apcer) << " (" << r.worst_attack << ")\n"
+        << "  written to " << flags.out << "; use it with serve --set operating_point=" << flags.out
+        << "\n";
+    return 0;
+}
+
 }  // namespace
 
 void RegisterEval(CLI::App& root) {
@@ -707,8 +876,41 @@ void RegisterEval(CLI::App& root) {
         ->check(CLI::Range(0.0, 4.0));
     cmd->add_option("--crop-border", flags->crop_border, "antispoof_crop: padding fill")
         ->check(CLI::IsMember({"replicate", "constant"}));
+    cmd->add_option("--half", flags->half,
+                    "Only one half of the rows (A or B, by a hash of each file's path)")
+        ->check(CLI::IsMember({"A", "B"}));
+    cmd->add_option("--operating-point", flags->operating_point,
+                    "Judge at the threshold of this calibrate file (instead of --threshold)");
     cmd->callback([flags] {
         const int rc = RunEval(*flags);
+        if (rc != 0) throw CLI::RuntimeError(rc);
+    });
+}
+
+void RegisterCalibrate(CLI::App& root) {
+    auto flags = std::make_shared<CalibrateFlags>();
+    flags->eval.tasks = {"antispoof"};
+    CLI::App* cmd = root.add_subcommand(
+        "calibrate",
+        "Write an operating point: the threshold meeting BPCER=x or APCER=x on your "
+        "own labelled images (serve/eval/analyze load it)");
+    AddCommonFlags(*cmd, flags->eval.common);
+    cmd->add_option("--labels", flags->eval.labels, "labels CSV (file,task,label,...,extra)")
+        ->required();
+    cmd->add_option("--root", flags->eval.root, "Folder the CSV's file paths are relative to")
+        ->required();
+    cmd->add_option("--target", flags->target, "BPCER=x or APCER=x (x as 0.05 or 5%)")->required();
+    cmd->add_option("--out,-o", flags->out, "The operating point file to write")->required();
+    cmd->add_option("--name", flags->name, "Name of the data (default: the labels file's name)");
+    cmd->add_option("--tasks", flags->eval.tasks,
+                    "antispoof (full frames, the default) and/or antispoof_crop")
+        ->delimiter(',')
+        ->check(CLI::IsMember({"antispoof", "antispoof_crop"}));
+    cmd->add_option("--half", flags->eval.half,
+                    "Only one half of the rows (A or B, by a hash of each file's path)")
+        ->check(CLI::IsMember({"A", "B"}));
+    cmd->callback([flags] {
+        const int rc = RunCalibrate(*flags);
         if (rc != 0) throw CLI::RuntimeError(rc);
     });
 }

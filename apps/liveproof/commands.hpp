@@ -13,6 +13,8 @@ void RegisterBlink(CLI::App& root);
 void RegisterServe(CLI::App& root);
 /// @brief Adds `eval`.
 void RegisterEval(CLI::App& root);
+/// @brief `liveproof calibrate`: an operating point from labelled images.
+void RegisterCalibrate(CLI::App& root);
 /// @brief Adds `bench` (`bench http`, `bench ws`, `bench sessions`).
 void RegisterBench(CLI::App& root);
 /// @brief Adds `keygen`.

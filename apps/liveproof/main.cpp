@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
     liveproof::cli::RegisterBlink(app);
     liveproof::cli::RegisterServe(app);
     liveproof::cli::RegisterEval(app);
+    liveproof::cli::RegisterCalibrate(app);
     liveproof::cli::RegisterBench(app);
     liveproof::cli::RegisterKeygen(app);
     try {

@@ -98,6 +98,16 @@ std::optional<double> Auc(std::span<const ScoredSample> samples) {
     return u / (nl * static_cast<double>(n_attack));
 }
 
+std::optional<std::pair<double, double>> WilsonInterval(int k, int n, double z) {
+    if (n <= 0 || k < 0 || k > n) return std::nullopt;
+    const double nn = n;
+    const double p = k / nn;
+    const double z2 = z * z;
+    const double centre = (p + z2 / (2 * nn)) / (1 + z2 / nn);
+    const double half = z / (1 + z2 / nn) * std::sqrt(p * (1 - p) / nn + z2 / (4 * nn * nn));
+    return std::pair{std::max(0.0, centre - half), std::min(1.0, centre + half)};
+}
+
 std::optional<double> ThresholdForBpcer(std::span<const ScoredSample> samples,
                                         double target_bpcer) {
     if (!(target_bpcer >= 0.0 && target_bpcer <= 1.0)) return std::nullopt;

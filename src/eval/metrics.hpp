@@ -5,6 +5,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace liveproof::eval {
@@ -60,6 +61,10 @@ std::optional<double> ThresholdForBpcer(std::span<const ScoredSample> samples, d
 /// must lie just above the (a+1)-th highest attack score; the result is the maximum over types,
 /// nudged up by one ulp. -infinity when no constraint binds. Absent without attack samples.
 std::optional<double> ThresholdForApcer(std::span<const ScoredSample> samples, double target_apcer);
+
+/// @brief The 95% Wilson score interval of a proportion k/n (better than k/n +- 1.96 s.e. for
+/// the small counts and rates near 0 of error rates). Absent when n == 0.
+std::optional<std::pair<double, double>> WilsonInterval(int k, int n, double z = 1.959964);
 
 /// @brief A point of the threshold sweep.
 struct OperatingPoint {

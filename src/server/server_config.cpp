@@ -15,6 +15,7 @@
 #include <type_traits>
 
 #include "common/json_text.hpp"
+#include "engine/operating_point.hpp"
 #include "licence/licence.hpp"
 #include "server/api_keys.hpp"
 #include "server/front_doors.hpp"
@@ -219,6 +220,7 @@ const std::map<std::string, Setting>& Table() {
         {"api_keys", List(&ServerConfig::api_keys, /*secret=*/true)},
         {"cors_origins", List(&ServerConfig::cors_origins)},
         {"public_routes", List(&ServerConfig::public_routes)},
+        {"operating_point", Str(&ServerConfig::operating_point)},
         {"metrics_enabled", Bool(&ServerConfig::metrics_enabled)},
         {"trusted_proxies", List(&ServerConfig::trusted_proxies)},
         {"confidence_threshold", Real(&ServerConfig::confidence_threshold, 0, 1)},
@@ -401,6 +403,13 @@ Expected<void> ServerConfig::Finalize() {
     }
     if (stream.detect_max_side != 0 && stream.detect_max_side < 64) {
         return Bad("ws_detect_max_side", "must be 0 (the engine's detect_max_side) or >= 64");
+    }
+    if (!operating_point.empty()) {
+        auto point = engine::ReadOperatingPoint(operating_point);
+        if (!point) return Bad("operating_point", point.error().detail);
+        engine.liveness_threshold = point->liveness_threshold;
+        compat_c.liveness = point->c_liveness_threshold;
+        operating_point_summary = engine::OperatingPointSummary(*point);
     }
     stream.liveness_threshold = engine.liveness_threshold;
     // waits stay within ~2 service times

@@ -59,9 +59,13 @@ struct ServerConfig {
     CompatCThresholds compat_c;          ///< system C's face_state rules
     std::string licence_public_key;      ///< base64 Ed25519 key; empty = no enforcement
     std::string licence_file;            ///< where an accepted licence is kept
-    std::string web_root;                ///< built web assets (openapi.json, docs/)
-    std::string log_level = "info";      ///< trace, debug, info, warn, error
-    double video_slice_seconds = 0.5;    ///< longest a video holds a worker at a time
+    /// A file of `liveproof calibrate` ("" = none): its thresholds replace liveness_threshold
+    /// and c_liveness_threshold; GET / and every verdict name it (operating_point_summary).
+    std::string operating_point;
+    nlohmann::json operating_point_summary;  ///< set by Finalize; null without a file
+    std::string web_root;                    ///< built web assets (openapi.json, docs/)
+    std::string log_level = "info";          ///< trace, debug, info, warn, error
+    double video_slice_seconds = 0.5;        ///< longest a video holds a worker at a time
 
     /// The engine: models, workers (0 = one per core), detector side, liveness threshold, media
     /// caps (limits.max_image_bytes and max_video_bytes are also the transport's body caps for

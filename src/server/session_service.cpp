@@ -768,6 +768,11 @@ Expected<std::string> SessionService::FinishRun(const SessionRun& run, RunOutcom
     claims["challenges"] = challenges;
     claims["audit_images_sha256"] = image_digests;
     claims["model_manifest_sha256"] = model_digest_;
+    // Which calibrated thresholds judged the run (null: the defaults).
+    const nlohmann::json& point = ctx_.config.operating_point_summary;
+    claims["operating_point"] =
+        point.is_object() ? nlohmann::json{{"name", point["name"]}, {"sha256", point["sha256"]}}
+                          : nlohmann::json(nullptr);
     const std::string jws = keys_.Sign(claims);
 
     nlohmann::ordered_json result = outcome.details;

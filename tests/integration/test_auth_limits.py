@@ -579,6 +579,7 @@ class SettingsThatWouldStartABrokenServer(unittest.TestCase):
         (["--set", "public_routes=system_a,system_d"], {}, "system_d"),
         ([], {"ENABLE_METRICS": "maybe"}, "ENABLE_METRICS"),
         ([], {"FACESDK_PORT": "http"}, "FACESDK_PORT"),
+        (["--set", "operating_point=/nonexistent/op.json"], {}, "operating_point"),
         (["--set", "max_connections_per_client=0"], {}, "max_connections_per_client"),
     ]
 

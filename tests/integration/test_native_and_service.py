@@ -6,8 +6,13 @@ Content-Type. GET /, /healthz, /readyz, /metrics (request counters with route la
 timings), /openapi.json, /docs; 404 and 405 (with Allow) as native JSON errors.
 """
 
+import base64
+import hashlib
 import json
+import os
 import re
+import shutil
+import tempfile
 import unittest
 
 from server_harness import F2, T1, ServerTestCase, b64_of, read_shared
@@ -221,6 +226,73 @@ class ServiceEndpoints(ServerTestCase):
 
     def test_listening_line_is_logged_on_stderr(self):
         self.assertEqual(self.server.listening_stream, "stderr")
+
+
+class OperatingPointInForce(ServerTestCase):
+    """serve --set operating_point=FILE: its thresholds judge every door, GET / names it and a
+    session's signed verdict carries its name and sha256. The file's threshold (0.99999) sits
+    just above T1's P(real) (0.99989), so T1 flips from real to fake everywhere."""
+
+    REQUIRED_FILES = (T1,)
+    THRESHOLD = 0.99999
+
+    @classmethod
+    def setUpClass(cls):
+        cls.folder = tempfile.mkdtemp(prefix="liveproof-op-")
+        cls.path = os.path.join(cls.folder, "op.json")
+        doc = {"format": "liveproof-operating-point/1", "name": "strict test point",
+               "target": {"metric": "APCER", "value": 0.0},
+               "thresholds": {"liveness_threshold": cls.THRESHOLD,
+                              "c_liveness_threshold": cls.THRESHOLD}}
+        cls.raw = json.dumps(doc).encode()
+        with open(cls.path, "wb") as f:
+            f.write(cls.raw)
+        cls.SERVER_ARGS = ("--set", f"operating_point={cls.path}")
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            shutil.rmtree(cls.folder, ignore_errors=True)
+
+    def test_root_names_the_operating_point(self):
+        point = self.server.get("/").json()["operating_point"]
+        self.assertEqual(point["name"], "strict test point")
+        self.assertEqual(point["sha256"], hashlib.sha256(self.raw).hexdigest())
+        self.assertEqual(point["thresholds"]["liveness_threshold"], self.THRESHOLD)
+        self.assertEqual(point["target"], {"metric": "APCER", "value": 0.0})
+
+    def test_every_door_judges_at_its_threshold(self):
+        b = self.server.post_json("/liveness", {"image": b64_of(T1)}).json()
+        self.assertGreater(b["confidence_score"], 0.99)
+        self.assertEqual(b["liveness_label"], "fake")
+        c = self.server.post_json("/liveness-detection-base64", {"base64": b64_of(T1)}).json()
+        self.assertEqual(c["face_state"]["result"], "Spoof")
+        api = self.server.post_json("/api/liveness", {"image": b64_of(T1)}).json()
+        self.assertEqual(api["data"]["result"], "Spoof")
+
+    def test_a_sessions_verdict_names_it(self):
+        created = self.server.post_json("/v1/sessions", {"mode": "passive"}).json()
+        sid, token = created["session_id"], created["client_token"]
+        r = self.server.post_raw(f"/v1/sessions/{sid}/image?token={token}", read_shared(T1),
+                                 "image/jpeg")
+        self.assertEqual(r.status, 200, r)
+        verdict = self.server.get(f"/v1/sessions/{sid}").json()["verdict"]
+        payload = verdict.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        self.assertEqual(claims["operating_point"],
+                         {"name": "strict test point",
+                          "sha256": hashlib.sha256(self.raw).hexdigest()})
+        self.assertEqual(claims["decision"], "spoof")  # T1 is below this point's threshold
+
+
+class NoOperatingPoint(ServerTestCase):
+    """Without a file GET / says so (null): the defaults are in force."""
+
+    def test_root_says_none(self):
+        self.assertIsNone(self.server.get("/").json()["operating_point"])
 
 
 if __name__ == "__main__":

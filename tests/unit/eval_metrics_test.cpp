@@ -296,3 +296,22 @@ TEST(LabelsCsv, AttackTypeMapping) {
 
 }  // namespace
 }  // namespace liveproof::eval
+
+// Reference values: Wilson (1927) as tabulated by Newcombe (1998), Stat. Med. 17:857, Table I
+// (method 3): 81/263 -> 0.2553-0.3662; 15/148 -> 0.0624-0.1605; 0/20 -> 0-0.1611; 1/29 ->
+// 0.0061-0.1718.
+TEST(WilsonIntervalTest, MatchesNewcombesTable) {
+    struct Case {
+        int k, n;
+        double lo, hi;
+    };
+    for (const Case c : {Case{81, 263, 0.2553, 0.3662}, Case{15, 148, 0.0624, 0.1605},
+                         Case{0, 20, 0.0, 0.1611}, Case{1, 29, 0.0061, 0.1718}}) {
+        const auto ci = liveproof::eval::WilsonInterval(c.k, c.n);
+        ASSERT_TRUE(ci.has_value());
+        EXPECT_NEAR(ci->first, c.lo, 5e-5) << c.k << "/" << c.n;
+        EXPECT_NEAR(ci->second, c.hi, 5e-5) << c.k << "/" << c.n;
+    }
+    EXPECT_FALSE(liveproof::eval::WilsonInterval(0, 0).has_value());
+    EXPECT_FALSE(liveproof::eval::WilsonInterval(3, 2).has_value());
+}

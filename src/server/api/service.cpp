@@ -52,31 +52,34 @@ HttpResponse StaticFile(const std::string& root, const std::string& relative) {
 }  // namespace
 
 void AddServiceRoutes(Router& router, ServerContext& ctx) {
-    router.Add({"GET", "/", "root", Door::Open, BodyClass::Small, [](HttpRequest&&, Reply reply) {
-                    reply(HttpResponse::Json(
-                        200, {{"name", "liveproof"},
-                              {"version", LIVEPROOF_VERSION_STRING},
-                              {"endpoints",
-                               {{"health", "/healthz"},
-                                {"ready", "/readyz"},
-                                {"metrics", "/metrics"},
-                                {"openapi", "/openapi.json"},
-                                {"docs", "/docs"},
-                                {"challenge_ws", "/ws"},
-                                {"challenge_poll_start", "/start"},
-                                {"challenge_poll_frame", "/frame"},
-                                {"liveness", "/liveness"},
-                                {"active_blink", "/active/blink"},
-                                {"liveness_detection", "/liveness-detection"},
-                                {"liveness_detection_base64", "/liveness-detection-base64"},
-                                {"check_liveness", "/check_liveness"},
-                                {"check_liveness_base64", "/check_liveness_base64"},
-                                {"get_machine_code", "/get-machine-code"},
-                                {"activate_machine", "/activate-machine"},
-                                {"analyze", "/v1/analyze"},
-                                {"sessions", "/v1/sessions"},
-                                {"jwks", "/.well-known/jwks.json"}}}}));
-                }});
+    router.Add(
+        {"GET", "/", "root", Door::Open, BodyClass::Small, [&ctx](HttpRequest&&, Reply reply) {
+             reply(HttpResponse::Json(
+                 200, {{"name", "liveproof"},
+                       {"version", LIVEPROOF_VERSION_STRING},
+                       // The calibrated thresholds in force (null: the defaults).
+                       {"operating_point", ctx.config.operating_point_summary},
+                       {"endpoints",
+                        {{"health", "/healthz"},
+                         {"ready", "/readyz"},
+                         {"metrics", "/metrics"},
+                         {"openapi", "/openapi.json"},
+                         {"docs", "/docs"},
+                         {"challenge_ws", "/ws"},
+                         {"challenge_poll_start", "/start"},
+                         {"challenge_poll_frame", "/frame"},
+                         {"liveness", "/liveness"},
+                         {"active_blink", "/active/blink"},
+                         {"liveness_detection", "/liveness-detection"},
+                         {"liveness_detection_base64", "/liveness-detection-base64"},
+                         {"check_liveness", "/check_liveness"},
+                         {"check_liveness_base64", "/check_liveness_base64"},
+                         {"get_machine_code", "/get-machine-code"},
+                         {"activate_machine", "/activate-machine"},
+                         {"analyze", "/v1/analyze"},
+                         {"sessions", "/v1/sessions"},
+                         {"jwks", "/.well-known/jwks.json"}}}}));
+         }});
     router.Add({"GET", "/healthz", "healthz", Door::Open, BodyClass::Small,
                 [](HttpRequest&&, Reply reply) {
                     reply(HttpResponse::Json(200, {{"status", "ok"}}));
