@@ -79,17 +79,30 @@ void BlinkVideoJob::State::AnalyzeFrame(engine::Pipeline& pipeline, int index) {
         engine::StageTimer t(out.timings_ms, "detect");
         faces = pipeline.Detect(frame);
     }
-    if (faces.size() > 1) ++out.frames_multi_face;
-    if (faces.empty()) {
+    // Only faces the mesh confirms count (a false detection is neither the face nor a second
+    // one); the largest confirmed face is the one followed.
+    std::optional<vision::MeshResult> mesh;
+    const vision::Detection* followed = nullptr;
+    int confirmed = 0;
+    for (const auto& d : faces) {
+        auto m = pipeline.ConfirmFace(frame, d, out.timings_ms);
+        if (!m) continue;
+        if (++confirmed == 1) {
+            mesh = std::move(m);
+            followed = &d;
+        }
+    }
+    if (confirmed > 1) ++out.frames_multi_face;
+    if (followed == nullptr) {
         closed.emplace_back(std::nullopt);
         out.frames.push_back(fe);
         return;
     }
-    const vision::Detection& d = faces.front();
+    const vision::Detection& d = *followed;
     AnalyzeOptions what = AnalyzeOptions::PassiveOnly();
     what.eyes = true;
     what.antispoof = face_frames % options.antispoof_every == 0;
-    FaceResult f = pipeline.AnalyzeFace(frame, d, what, out.timings_ms);
+    FaceResult f = pipeline.AnalyzeFace(frame, d, what, out.timings_ms, &*mesh);
     ++face_frames;
     const cv::Point2f centre(d.box.x + d.box.width / 2, d.box.y + d.box.height / 2);
     if (last_centre && cv::norm(centre - *last_centre) > options.max_track_jump * f.eye_dist) {

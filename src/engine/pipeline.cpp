@@ -67,6 +67,19 @@ std::vector<vision::Detection> Pipeline::Detect(const cv::Mat& bgr, int max_side
     return detector_->Detect(bgr, max_side);
 }
 
+std::optional<vision::MeshResult> Pipeline::ConfirmFace(const cv::Mat& bgr,
+                                                        const vision::Detection& d,
+                                                        std::map<std::string, double>& timings) {
+    StageTimer t(timings, "mesh");
+    vision::MeshResult mesh = mesh_.Run(bgr, d);
+    if (mesh.presence < options_.mesh_min_presence) return std::nullopt;
+    return mesh;
+}
+
+bool Pipeline::NeedsMesh(const AnalyzeOptions& what) {
+    return what.mesh || what.keep_mesh || what.pose || what.eyes || what.mouth || what.quality;
+}
+
 FaceResult Pipeline::AnalyzeFace(const cv::Mat& bgr, const vision::Detection& d,
                                  const AnalyzeOptions& what, std::map<std::string, double>& timings,
                                  const vision::MeshResult* mesh_done) {
@@ -86,13 +99,17 @@ FaceResult Pipeline::AnalyzeFace(const cv::Mat& bgr, const vision::Detection& d,
         f.is_boundary = vision::IsBoundaryFace(d.box, bgr.cols, bgr.rows, a.border_rate);
     }
 
-    const bool need_mesh =
-        what.mesh || what.keep_mesh || what.pose || what.eyes || what.mouth || what.quality;
+    // The mesh ran already (ConfirmFace); what derives from it is filled when asked for. A
+    // caller that did not confirm the face gets the mesh run here, unfiltered.
     vision::MeshResult mesh;
-    if (need_mesh) {
+    if (mesh_done) {
+        mesh = *mesh_done;
+    } else if (NeedsMesh(what)) {
         StageTimer t(timings, "mesh");
-        mesh = mesh_done ? *mesh_done : mesh_.Run(bgr, d);
-        f.mesh_presence = mesh.presence;
+        mesh = mesh_.Run(bgr, d);
+    }
+    if (mesh_done || NeedsMesh(what)) f.mesh_presence = mesh.presence;
+    if (NeedsMesh(what)) {
         // Without detector keypoints (Haar) the mesh eye centres are the better eye distance.
         if (!d.has_keypoints) {
             const cv::Point2f re = (mesh.points[33] + mesh.points[133]) * 0.5f;
@@ -146,15 +163,11 @@ std::optional<FaceResult> Pipeline::AnalyzeTracked(const cv::Mat& bgr, const Tra
                                                    const AnalyzeOptions& what,
                                                    std::map<std::string, double>& timings) {
     const vision::Detection d = DetectionFromHint(hint);
-    vision::MeshResult mesh;
-    {
-        StageTimer t(timings, "mesh");
-        mesh = mesh_.Run(bgr, d);
-    }
-    if (mesh.presence < options_.mesh_min_presence) return std::nullopt;
+    const auto mesh = ConfirmFace(bgr, d, timings);
+    if (!mesh) return std::nullopt;
     AnalyzeOptions effective = what;
     effective.mesh = true;
-    return AnalyzeFace(bgr, d, effective, timings, &mesh);
+    return AnalyzeFace(bgr, d, effective, timings, &*mesh);
 }
 
 void Pipeline::Analyze(const cv::Mat& bgr, const AnalyzeOptions& what, ImageAnalysis& out) {
@@ -179,11 +192,14 @@ void Pipeline::Analyze(const cv::Mat& bgr, const AnalyzeOptions& what, ImageAnal
         what.max_faces >= 0 ? std::min(what.max_faces, options_.max_faces) : options_.max_faces;
     if (static_cast<int>(faces.size()) > cap) faces.resize(static_cast<std::size_t>(cap));
     for (const auto& d : faces) {
-        FaceResult f = AnalyzeFace(bgr, d, what, out.timings_ms);
-        // The mesh's own face flag rejects detector false positives (hands, patterns) and a
-        // tracked face that has left its place.
-        if (f.mesh_presence && *f.mesh_presence < options_.mesh_min_presence) continue;
-        out.faces.push_back(std::move(f));
+        // Confirmed first: a detector false positive costs the mesh, not iris, quality and
+        // anti-spoofing too, and never counts as a face.
+        std::optional<vision::MeshResult> mesh;
+        if (NeedsMesh(what)) {
+            mesh = ConfirmFace(bgr, d, out.timings_ms);
+            if (!mesh) continue;
+        }
+        out.faces.push_back(AnalyzeFace(bgr, d, what, out.timings_ms, mesh ? &*mesh : nullptr));
     }
 }
 

@@ -32,11 +32,23 @@ class Pipeline {
     /// @brief Detection only (largest first, capped at max_faces).
     std::vector<vision::Detection> Detect(const cv::Mat& bgr, int max_side = 0);
 
-    /// @brief Analyses one detection; used by the video path after its own detection step.
-    /// `mesh_done`: the mesh already run on this detection's crop (not run again).
+    /// @brief The face check every path that needs the mesh makes right after detection, before
+    /// any other stage pays for the detection: the Face Mesh on its crop, and its face flag at
+    /// least mesh_min_presence. The mesh when it is a face, nullopt for a detector false positive
+    /// (a dog, a pattern, a hand) or a tracked face that has left its place. (The passive-only
+    /// path has no mesh and does not make it: that would add the mesh to every passive check.)
+    std::optional<vision::MeshResult> ConfirmFace(const cv::Mat& bgr, const vision::Detection& face,
+                                                  std::map<std::string, double>& timings);
+
+    /// @brief Analyses one detection; `mesh`: ConfirmFace's result when `what` needs the mesh
+    /// (NeedsMesh), else null. Used by the video path after its own detection step.
     FaceResult AnalyzeFace(const cv::Mat& bgr, const vision::Detection& face,
                            const AnalyzeOptions& what, std::map<std::string, double>& timings,
-                           const vision::MeshResult* mesh_done = nullptr);
+                           const vision::MeshResult* mesh);
+
+    /// @brief Whether an analysis asks for anything the mesh gives (landmarks, pose, eyes,
+    /// mouth, quality).
+    static bool NeedsMesh(const AnalyzeOptions& what);
 
   private:
     // The tracked face: the mesh on the hint's crop, or nothing when the mesh's face flag says
