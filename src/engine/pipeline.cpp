@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <opencv2/imgproc.hpp>
 
 #include "engine/stage_timer.hpp"
 #include "vision/attributes.hpp"
@@ -37,6 +38,21 @@ vision::Detection DetectionFromHint(const TrackHint& h) {
     d.score = 1.0f;
     d.has_keypoints = true;
     return d;
+}
+
+// The copy the second detection pass looks at: luminance equalised locally (CLAHE on YCrCb's Y),
+// so a face in shadow or against a bright window gets the contrast the detector needs. Only
+// the detector sees it; every model after it runs on the image as it is.
+cv::Mat LuminanceEqualised(const cv::Mat& bgr) {
+    cv::Mat ycc;
+    cv::cvtColor(bgr, ycc, cv::COLOR_BGR2YCrCb);
+    std::vector<cv::Mat> planes;
+    cv::split(ycc, planes);
+    cv::createCLAHE(/*clipLimit=*/3.0, cv::Size(8, 8))->apply(planes[0], planes[0]);
+    cv::merge(planes, ycc);
+    cv::Mat out;
+    cv::cvtColor(ycc, out, cv::COLOR_YCrCb2BGR);
+    return out;
 }
 
 }  // namespace
@@ -187,6 +203,12 @@ void Pipeline::Analyze(const cv::Mat& bgr, const AnalyzeOptions& what, ImageAnal
     {
         StageTimer t(out.timings_ms, "detect");
         faces = Detect(bgr, what.detect_max_side);
+    }
+    if (faces.empty()) {
+        // A second pass, only when the first found nothing (its cost, one more detection, is
+        // paid by images that would be refused anyway): dark and back-lit faces.
+        StageTimer t(out.timings_ms, "detect_equalised");
+        faces = Detect(LuminanceEqualised(bgr), what.detect_max_side);
     }
     const int cap =
         what.max_faces >= 0 ? std::min(what.max_faces, options_.max_faces) : options_.max_faces;
