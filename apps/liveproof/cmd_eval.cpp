@@ -452,13 +452,14 @@ void PrintTally(std::ostream& out, const std::string& name, const AccuracyTally&
     m.Print(out);
 }
 
-/// Current UTC time as "2024-05-01 12:34:56 UTC", for the report header.
-std::string UtcNow() {
+/// Current UTC time as "2024-05-01 12:34:56 UTC" (the report header), or in another strftime
+/// format.
+std::string UtcNow(const char* format = "%Y-%m-%d %H:%M:%S UTC") {
     const std::time_t now = std::time(nullptr);
     std::tm tm{};
     gmtime_r(&now, &tm);
     char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    std::strftime(buf, sizeof buf, format, &tm);
     return buf;
 }
 
@@ -720,15 +721,6 @@ struct CalibrateFlags {
     std::string name;    // "" = the labels file's name (and the half)
 };
 
-std::string Iso8601Now() {
-    const std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
 json Interval(const std::optional<std::pair<double, double>>& ci) {
     if (!ci) return nullptr;
     return json::array({ci->first, ci->second});
@@ -799,7 +791,7 @@ int RunCalibrate(const CalibrateFlags& flags) {
     json doc = {
         {"format", std::string(engine::kOperatingPointFormat)},
         {"name", name},
-        {"created", Iso8601Now()},
+        {"created", UtcNow("%Y-%m-%dT%H:%M:%SZ")},
         {"target", {{"metric", target->metric}, {"value", target->value}}},
         // One P(real) threshold for every door; C's comparison is strict (> instead of >=).
         {"thresholds", {{"liveness_threshold", threshold}, {"c_liveness_threshold", threshold}}},
