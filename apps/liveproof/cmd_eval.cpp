@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -497,6 +498,24 @@ json TallyToJson(const AccuracyTally& t) {
 
 int RunEvalOn(const EvalFlags& flags, const std::vector<eval::LabelRow>& rows);
 
+/// Pose errors by the true |yaw|: frontal (< 30), turned (30-60), profile (> 60); where pose
+/// estimation fails first (docs/accuracy.md).
+std::vector<std::pair<std::string, eval::PoseErrors>> PoseByYawBand(
+    const std::vector<eval::PosePair>& pairs) {
+    const std::array<std::pair<const char*, std::pair<double, double>>, 3> kBands{
+        {{"< 30", {0.0, 30.0}}, {"30-60", {30.0, 60.0}}, {"> 60", {60.0, 1e9}}}};
+    std::vector<std::pair<std::string, eval::PoseErrors>> out;
+    for (const auto& [name, range] : kBands) {
+        std::vector<eval::PosePair> in;
+        for (const auto& p : pairs) {
+            const double a = std::abs(p.yaw_true);
+            if (a >= range.first && a < range.second) in.push_back(p);
+        }
+        out.emplace_back(name, eval::ComputePoseErrors(in));
+    }
+    return out;
+}
+
 int RunEval(const EvalFlags& flags) {
     std::error_code ec;
     if (!fs::is_directory(flags.root, ec)) {
@@ -667,7 +686,15 @@ int RunEvalOn(const EvalFlags& flags, const std::vector<eval::LabelRow>& all_row
                          {"mae_pitch", JNum(pose.pitch)},
                          {"mae_roll", JNum(pose.roll)},
                          {"roll_mae_if_sign_flipped", JNum(roll_flipped)},
-                         {"no_face", c.pose_no_face}};
+                         {"no_face", c.pose_no_face},
+                         {"by_yaw_band", json::array()}};
+        for (const auto& [band, e] : PoseByYawBand(c.pose_pairs)) {
+            j["headpose"]["by_yaw_band"].push_back({{"band", band},
+                                                    {"n", e.n},
+                                                    {"mae_yaw", JNum(e.yaw)},
+                                                    {"mae_pitch", JNum(e.pitch)},
+                                                    {"mae_roll", JNum(e.roll)}});
+        }
         j["accuracy"] = json::object();
         for (const auto& [name, t] : c.tallies) j["accuracy"][name] = TallyToJson(t);
         json errors = json::array();
@@ -695,6 +722,12 @@ int RunEvalOn(const EvalFlags& flags, const std::vector<eval::LabelRow>& all_row
             t.Add({"roll", Num(pose.roll, 2)});
             t.Add({"roll, sign flipped", Num(roll_flipped, 2)});
             t.Print(std::cout);
+            Table bands({"true |yaw|", "faces", "yaw MAE", "pitch MAE", "roll MAE"});
+            for (const auto& [band, e] : PoseByYawBand(c.pose_pairs)) {
+                bands.Add(
+                    {band, std::to_string(e.n), Num(e.yaw, 2), Num(e.pitch, 2), Num(e.roll, 2)});
+            }
+            bands.Print(std::cout);
             Table per({"file", "yaw true/ours", "pitch true/ours", "roll true/ours"});
             for (std::size_t i = 0; i < c.pose_pairs.size(); ++i) {
                 const auto& p = c.pose_pairs[i];
