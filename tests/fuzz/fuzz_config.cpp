@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/json_text.hpp"
+#include "engine/operating_point.hpp"
 #include "fuzz_support.hpp"
 #include "server/server_config.hpp"
 
@@ -32,8 +33,10 @@ const std::vector<std::string>& Keys() {
 }
 
 std::string EnvName(std::string_view name) {
-    if (name == "API_KEY" || name == "MODEL_PATH" || name == "CONFIDENCE_THRESHOLD")
-        return std::string(name);
+    for (const char* seed : {"API_KEY", "MODEL_PATH", "CONFIDENCE_THRESHOLD", "ENABLE_METRICS",
+                             "PORT", "FACESDK_PORT", "FACESDK_BIND_HOST"}) {
+        if (name == seed) return std::string(name);
+    }
     std::string upper = "LIVEPROOF_";
     for (const char c : name)
         upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -108,9 +111,9 @@ void CheckReadBack(const ServerConfig& c) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     Keys();
-    // Sections separated by NUL: config file text, KEY=VALUE lines for Set (--set), NAME=VALUE
-    // lines for the environment (NAME a setting name, LIVEPROOF_<KEY>, API_KEY, MODEL_PATH or
-    // CONFIDENCE_THRESHOLD).
+    // Sections separated by NUL: config file text (also parsed as an operating point file),
+    // KEY=VALUE lines for Set (--set), NAME=VALUE lines for the environment (NAME a setting
+    // name, LIVEPROOF_<KEY>, or one of the seeds' variables).
     const std::string_view all(reinterpret_cast<const char*>(data), size);
     const auto sections = Split(all, '\0');
     std::vector<std::string> set_env;
@@ -118,6 +121,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         ServerConfig c;
         bool ok = true;
         const std::string file(sections[0]);  // exact-size copy: ASan sees over-reads
+        // The same text as an operating point file (engine/operating_point): accepted only with
+        // both thresholds in [0, 1] and a name, never thrown out of.
+        if (auto point = liveproof::engine::ParseOperatingPoint(file, "")) {
+            if (!(point->liveness_threshold >= 0 && point->liveness_threshold <= 1) ||
+                !(point->c_liveness_threshold >= 0 && point->c_liveness_threshold <= 1) ||
+                point->name.empty()) {
+                Fail("operating point", "accepted a point outside its rules");
+            }
+            (void)liveproof::engine::OperatingPointSummary(*point).dump();
+        }
         if (auto r = c.ApplyJsonText(file, "fuzz"); !r) {
             if (r.error().code != liveproof::ErrorCode::InvalidArgument) Fail("file", "code");
             ok = false;

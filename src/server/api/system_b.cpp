@@ -24,9 +24,14 @@ HttpResponse MissingField(const std::string& field) {
                nlohmann::json::array({Invalid("missing", {"body", field}, "Field required")})}});
 }
 
-// A value only goes back when it is a scalar: an array or object may be megabytes.
+// A value only goes back when it is small: a number, a boolean, null or a string of at most 64
+// characters (a body may be megabytes of one string, array or object).
 nlohmann::json EchoedInput(const nlohmann::json& value) {
-    return value.is_primitive() ? value : nlohmann::json(nullptr);
+    constexpr std::size_t kMaxEchoedChars = 64;
+    const bool small =
+        value.is_number() || value.is_boolean() || value.is_null() ||
+        (value.is_string() && value.get_ref<const std::string&>().size() <= kMaxEchoedChars);
+    return small ? value : nlohmann::json(nullptr);
 }
 
 HttpResponse NotAString(const std::string& field, const nlohmann::json& value) {
