@@ -117,13 +117,12 @@ FaceResult Pipeline::AnalyzeFace(const cv::Mat& bgr, const vision::Detection& d,
 
     // The mesh ran already (ConfirmFace); what derives from it is filled when asked for. A
     // caller that did not confirm the face gets the mesh run here, unfiltered.
-    vision::MeshResult mesh;
-    if (mesh_done) {
-        mesh = *mesh_done;
-    } else if (NeedsMesh(what)) {
+    vision::MeshResult own;
+    if (!mesh_done && NeedsMesh(what)) {
         StageTimer t(timings, "mesh");
-        mesh = mesh_.Run(bgr, d);
+        own = mesh_.Run(bgr, d);
     }
+    const vision::MeshResult& mesh = mesh_done ? *mesh_done : own;  // no copy of 468 points
     if (mesh_done || NeedsMesh(what)) f.mesh_presence = mesh.presence;
     if (NeedsMesh(what)) {
         // Without detector keypoints (Haar) the mesh eye centres are the better eye distance.

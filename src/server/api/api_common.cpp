@@ -59,13 +59,18 @@ Expected<std::vector<std::uint8_t>> MultipartField(const HttpRequest& request,
                      "multipart field '" + names.front() + "' is required");
 }
 
-// The image from a raw body, a multipart upload or a base64 JSON body.
-Expected<std::vector<std::uint8_t>> ImageFromRequest(const HttpRequest& req,
-                                                     const ServerConfig& c) {
+std::string MediaType(const HttpRequest& req) {
     // Media types are case-insensitive (RFC 9110 §8.3.1): Application/JSON is JSON.
     std::string type(req.Header("content-type"));
     std::transform(type.begin(), type.end(), type.begin(),
                    [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    return type;
+}
+
+// The image from a raw body, a multipart upload or a base64 JSON body.
+Expected<std::vector<std::uint8_t>> ImageFromRequest(const HttpRequest& req,
+                                                     const ServerConfig& c) {
+    const std::string type = MediaType(req);
     if (type.rfind("multipart/", 0) == 0) return MultipartField(req, {"file", "image"});
     if (type.rfind("application/json", 0) == 0) {
         auto j = ParseJsonObject(req.body);

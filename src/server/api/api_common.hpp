@@ -23,6 +23,10 @@ HttpResponse ErrorResponse(const Error& error);
 /// @brief Base64 (a data: URL prefix accepted) from a JSON string, decoded within the cap.
 Expected<std::vector<std::uint8_t>> DecodeImageField(const nlohmann::json& value, std::size_t cap);
 
+/// @brief The request's Content-Type in lower case (media types are case-insensitive), with
+/// its parameters.
+std::string MediaType(const HttpRequest& req);
+
 /// @brief The uploaded bytes of a multipart field (copied), or an error naming the field.
 Expected<std::vector<std::uint8_t>> MultipartField(const HttpRequest& request,
                                                    const std::vector<std::string>& names);

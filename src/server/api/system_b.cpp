@@ -1,7 +1,4 @@
 // System B's REST front door (docs/compat.md §2, §4 "B"): the real pipeline behind B's shapes.
-#include <algorithm>
-#include <cctype>
-
 #include "engine/result_json.hpp"
 #include "server/api/api_common.hpp"
 #include "server/api/routes.hpp"
@@ -174,11 +171,7 @@ void AddSystemBRoutes(Router& router, ServerContext& ctx) {
                     if (!video) {
                         // FastAPI: a body that is not a form has no field (422 missing); a
                         // multipart body it cannot parse (no boundary, cut short) is 400.
-                        std::string type(req.Header("content-type"));
-                        std::transform(
-                            type.begin(), type.end(), type.begin(),
-                            [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-                        const bool not_a_form = type.rfind("multipart/", 0) != 0;
+                        const bool not_a_form = MediaType(req).rfind("multipart/", 0) != 0;
                         const ErrorCode code = video.error().code;
                         if (not_a_form || code == ErrorCode::InvalidArgument) {
                             reply(MissingField("video"));
