@@ -9,7 +9,7 @@ packages=(build-essential cmake ninja-build pkg-config git ca-certificates pytho
           libopencv-dev opencv-data nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
           libsodium-dev libexpected-dev libgtest-dev libgmock-dev libbenchmark-dev ffmpeg clang-format
           libjpeg62-turbo-dev libboost-dev clang libclang-rt-14-dev chromium
-          python3-pil python3-numpy valgrind
+          python3-pil python3-numpy python3-opencv valgrind
           libsqlite3-dev python3-jwt python3-cryptography
           libpq-dev libsystemd-dev postgresql nginx systemd debootstrap dpkg-dev file)
 missing=()

@@ -80,10 +80,20 @@ int Serve(const ServeFlags& flags) {
 
     server::MetricsRegistry metrics;
     server::DescribeServerMetrics(metrics);
-    server::WorkerPool workers(cfg.engine.workers, static_cast<std::size_t>(cfg.queue_capacity));
+    // Admission (below) lets workers + queue_capacity requests in; the queue has room for all of
+    // them, even while every worker is busy with WebSocket frames.
+    const auto admitted = static_cast<std::size_t>(cfg.engine.workers + cfg.queue_capacity);
+    server::WorkerPool workers(cfg.engine.workers, admitted, {},
+                               [&metrics](std::int64_t minor_faults) {
+                                   metrics.Inc("liveproof_worker_jobs_total");
+                                   metrics.Inc("liveproof_worker_page_faults_total", {},
+                                               static_cast<double>(minor_faults));
+                               });
     licence::LicenceState licence_state(cfg.licence_public_key, cfg.licence_file);
     ctx.engine = engine->get();
     ctx.workers = &workers;
+    server::AdmissionGate admission(admitted);
+    ctx.admission = &admission;
     ctx.metrics = &metrics;
     ctx.licence = &licence_state;
     auto sessions = server::SessionService::Open(ctx);

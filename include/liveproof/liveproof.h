@@ -127,7 +127,9 @@ typedef struct lp_image_result {
     lp_face faces[LP_MAX_FACES];   /**< the first min(face_count, LP_MAX_FACES), largest first */
 } lp_image_result;
 
-/** What an analysis computes; lp_analysis_init fills everything on. */
+/** What an analysis computes; lp_analysis_init fills everything on. The face mesh runs (and
+ * confirms each detection) only when pose, eyes or quality is on: antispoof alone is the passive
+ * check, detection and the MiniFASNet ensemble, as system B's /liveness. */
 typedef struct lp_analysis {
     uint32_t struct_size;
     int32_t antispoof; /**< passive liveness */

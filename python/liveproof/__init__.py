@@ -114,6 +114,23 @@ class Engine(_Handle):
         return _json_call(lambda buf, size, needed: _c().lp_analyze_image_json(
             self._handle, data, len(data), buf, size, needed))
 
+    def faces(self, image_bytes, antispoof=True, pose=True, eyes=True, quality=True):
+        """The faces of an encoded image with only the stages asked for (lp_analyze_image).
+
+        `faces(image, pose=False, eyes=False, quality=False)` is the passive check alone
+        (detection and the MiniFASNet ensemble, as system B's /liveness): no mesh runs.
+        """
+        data = bytes(image_bytes)
+        what = _capi.Analysis()
+        _c().lp_analysis_init(ctypes.byref(what))
+        what.antispoof, what.pose, what.eyes, what.quality = (int(antispoof), int(pose),
+                                                              int(eyes), int(quality))
+        r = _capi.ImageResult()
+        r.struct_size = ctypes.sizeof(r)
+        _check(_c().lp_analyze_image(self._handle, data, len(data), ctypes.byref(what),
+                                     ctypes.byref(r)))
+        return [_face(r.faces[i]) for i in range(min(r.face_count, _capi.LP_MAX_FACES))]
+
     def blink_video(self, video_bytes):
         """Blinks by one live face in a short video (MP4/MOV, WebM/MKV, AVI)."""
         data = bytes(video_bytes)

@@ -36,6 +36,16 @@ class Face(ctypes.Structure):
                 ("sharpness", c_float), ("occlusion", c_float), ("luminance", c_float)]
 
 
+class ImageResult(ctypes.Structure):
+    _fields_ = [("struct_size", c_uint32), ("width", c_int32), ("height", c_int32),
+                ("face_count", c_int32), ("faces", Face * LP_MAX_FACES)]
+
+
+class Analysis(ctypes.Structure):
+    _fields_ = [("struct_size", c_uint32), ("antispoof", c_int32), ("pose", c_int32),
+                ("eyes", c_int32), ("quality", c_int32)]
+
+
 class BlinkResult(ctypes.Structure):
     _fields_ = [("struct_size", c_uint32), ("passed", c_int32), ("blink_count", c_int32),
                 ("frames_decoded", c_int32), ("frames_with_face", c_int32),
@@ -69,6 +79,9 @@ def load():
         "lp_engine_options_init": ([POINTER(EngineOptions)], None),
         "lp_engine_create": ([POINTER(EngineOptions), POINTER(c_void_p)], c_int32),
         "lp_engine_destroy": ([c_void_p], None),
+        "lp_analysis_init": ([POINTER(Analysis)], None),
+        "lp_analyze_image": ([c_void_p, c_char_p, c_size_t, POINTER(Analysis),
+                              POINTER(ImageResult)], c_int32),
         "lp_analyze_image_json": ([c_void_p, c_char_p, c_size_t, ctypes.c_char_p, c_size_t,
                                    POINTER(c_size_t)], c_int32),
         "lp_blink_video": ([c_void_p, c_char_p, c_size_t, POINTER(BlinkResult)], c_int32),

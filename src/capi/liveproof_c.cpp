@@ -100,6 +100,9 @@ AnalyzeOptions OptionsFrom(const lp_analysis* what) {
     o.eyes = what->eyes != 0;
     o.quality = what->quality != 0;
     o.mouth = false;
+    // lp_face carries no landmarks: the mesh runs only for what derives from it, so an
+    // antispoof-only call is the passive path (B's), not passive plus a 4 ms mesh.
+    o.mesh = false;
     return o;
 }
 

@@ -95,6 +95,7 @@ HeaderDecision DecideOnHeader(const RequestParser& parser, const Router& router,
     }
     // curl and others wait (about 1 s) for "100 Continue" before sending a large body.
     d.expect_continue = beast::iequals(req[http::field::expect], "100-continue");
+    d.needs_worker = router.NeedsWorker(method, probe.path);
     return d;
 }
 

@@ -28,6 +28,7 @@ struct HeaderDecision {
     std::optional<HttpResponse> refusal;  ///< answer this and close (no body byte is read)
     std::size_t body_limit = 0;           ///< otherwise: read the body under this cap
     bool expect_continue = false;         ///< the client waits for "100 Continue" first
+    bool needs_worker = false;  ///< the route runs on the inference workers: admit it first
 };
 
 /// @brief The checks between header and body, in order: health-only slots, framing, the

@@ -427,8 +427,70 @@ class Session : public std::enable_shared_from_this<Session> {
         HeaderDecision d = DecideOnHeader(*parser_, server_.router, server_.ctx, health_only_);
         if (d.refusal) return Write(std::move(*d.refusal), false, false);
         parser_->body_limit(static_cast<std::uint64_t>(d.body_limit));
+        if (d.needs_worker && server_.ctx.admission != nullptr) {
+            if (auto slot = server_.ctx.admission->TryAcquire()) {
+                admission_slot_ = std::move(slot);
+            } else {
+                return AwaitAdmission(d.expect_continue);
+            }
+        }
+        ContinueToBody(d.expect_continue);
+    }
+
+    // Every slot is taken: wait in line with the body unread (the client's upload stops at TCP
+    // flow control), until a slot is handed over or admission_wait_ms has passed.
+    void AwaitAdmission(bool expect_continue) {
+        awaiting_admission_ = true;
+        stream_.expires_never();  // the admission timer bounds this wait instead
+        std::weak_ptr<Session> weak = shared_from_this();
+        admission_timer_.expires_after(
+            std::chrono::milliseconds(server_.ctx.config.admission_wait_ms));
+        // The timer's handler is what keeps this session alive while it waits (no read or write
+        // is pending); the gate's line holds it only weakly.
+        admission_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+            if (ec) return;  // cancelled: admitted
+            self->Guard([&] { self->OnAdmissionTimeout(); });
+        });
+        admission_ticket_ = server_.ctx.admission->Enqueue(
+            [weak, executor = stream_.get_executor(), expect_continue](AdmissionGate::Slot slot) {
+                net::post(executor, [weak, expect_continue, slot = std::move(slot)]() mutable {
+                    // A connection gone meanwhile drops the slot here, which frees it.
+                    if (auto self = weak.lock()) {
+                        self->Guard([&] { self->OnAdmitted(std::move(slot), expect_continue); });
+                    }
+                });
+            });
+    }
+
+    void OnAdmitted(AdmissionGate::Slot slot, bool expect_continue) {
+        if (!awaiting_admission_) return;  // it timed out first: the slot goes back
+        awaiting_admission_ = false;
+        admission_timer_.cancel();
+        admission_ticket_.reset();
+        admission_slot_ = std::move(slot);
+        ContinueToBody(expect_continue);
+    }
+
+    void OnAdmissionTimeout() {
+        if (!awaiting_admission_) return;
+        awaiting_admission_ = false;
+        // False when the slot is on its way already: OnAdmitted will drop it.
+        server_.ctx.admission->Cancel(admission_ticket_);
+        admission_ticket_.reset();
+        server_.ctx.metrics->Inc("liveproof_rejections_total", {{"reason", "admission_wait"}});
+        HttpResponse r = HttpResponse::Error(
+            503, "overloaded",
+            "every inference worker and queue place stayed busy for " +
+                std::to_string(server_.ctx.config.admission_wait_ms) +
+                " ms (settings workers, queue_capacity, admission_wait_ms); retry later");
+        r.headers.emplace_back("Retry-After", "1");
+        // The body was never read: the connection cannot carry another request.
+        Write(std::move(r), false, false);
+    }
+
+    void ContinueToBody(bool expect_continue) {
         stream_.expires_after(std::chrono::seconds(server_.ctx.config.request_timeout_seconds));
-        if (d.expect_continue) {
+        if (expect_continue) {
             auto cont =
                 std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
             return http::async_write(
@@ -571,6 +633,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
 
     void Write(HttpResponse r, bool keep_alive, bool counted, bool head = false) {
+        admission_slot_.reset();  // this request's work is over: the next in line may start
         if (!counted) {
             // Answers the router never saw (413, 431, 400, early 401, 503 at capacity).
             server_.ctx.metrics->Inc(
@@ -608,6 +671,10 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::tcp_stream stream_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
+    AdmissionGate::Slot admission_slot_;  // held from admission until the answer is written
+    std::shared_ptr<AdmissionGate::Ticket> admission_ticket_;
+    net::steady_timer admission_timer_{stream_.get_executor()};
+    bool awaiting_admission_ = false;
     HttpServer::Impl& server_;
     std::shared_ptr<ConnectionSlot> slot_;  // counts this socket against the connection caps
     bool health_only_ = false;              // admitted to a reserved health-check slot

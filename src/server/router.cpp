@@ -74,6 +74,11 @@ std::size_t Router::BodyLimit(const std::string& method, const std::string& path
     return static_cast<std::size_t>(c.max_small_body_bytes);
 }
 
+bool Router::NeedsWorker(const std::string& method, const std::string& path) const {
+    const Route* r = Find(method, path, nullptr);
+    return r != nullptr && r->NeedsWorker();
+}
+
 bool Router::AuthorisedEarly(const std::string& method, const HttpRequest& probe) const {
     if (ctx_.config.api_keys.empty() || method == "OPTIONS") return true;
     const Route* r = Find(method, probe.path, nullptr);

@@ -27,6 +27,11 @@ struct Route {
     /// session's client runs): the request passes with `client_token_only` set, and the
     /// handler must check the token against the session before doing anything.
     bool client_token_instead = false;
+
+    /// @brief The rule for which requests the transport admits before reading their body
+    /// (AdmissionGate): every route that takes a media or JSON body runs it on the inference
+    /// workers.
+    [[nodiscard]] bool NeedsWorker() const { return body != BodyClass::Small; }
 };
 
 /// @brief WHAT THIS OBJECT REPRESENTS: the endpoints and the request checks.
@@ -40,6 +45,9 @@ class Router {
 
     /// @brief The body cap for a request line (the small cap for unknown routes).
     [[nodiscard]] std::size_t BodyLimit(const std::string& method, const std::string& path) const;
+
+    /// @brief Route::NeedsWorker of the request line's route (false for unknown routes).
+    [[nodiscard]] bool NeedsWorker(const std::string& method, const std::string& path) const;
 
     /// @brief False when the route needs a key and @p probe (path, query and the two auth
     /// headers of a request line) carries neither a valid one nor, where the route takes one,

@@ -206,6 +206,7 @@ const std::map<std::string, Setting>& Table() {
         {"io_threads", Int(&ServerConfig::io_threads, 1, 16)},
         {"workers", Number(&EngineOptions::workers, 0, 64, kEngine)},
         {"queue_capacity", Int(&ServerConfig::queue_capacity, 0, 10000)},
+        {"admission_wait_ms", Int(&ServerConfig::admission_wait_ms, 0, 60000)},
         {"max_connections", Int(&ServerConfig::max_connections, 1, 100000)},
         {"max_connections_per_client", Int(&ServerConfig::max_connections_per_client, 1, 100000)},
         {"header_limit_bytes", Int(&ServerConfig::header_limit_bytes, 1024, 1 << 20)},

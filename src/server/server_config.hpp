@@ -36,10 +36,13 @@ EngineOptions ServerEngineDefaults();
 /// challenge or the stream core live in their own structs (engine, challenge, stream), whose
 /// defaults are written once there; the setting table points into them.
 struct ServerConfig {
-    std::string host = "0.0.0.0";           ///< listen address
-    int port = 8001;                        ///< listen port (system A/B compose default)
-    int io_threads = 1;                     ///< Asio threads (network only)
-    int queue_capacity = 0;                 ///< waiting inference jobs; 0 = 2 x workers
+    std::string host = "0.0.0.0";  ///< listen address
+    int port = 8001;               ///< listen port (system A/B compose default)
+    int io_threads = 1;            ///< Asio threads (network only)
+    int queue_capacity = 0;        ///< waiting inference jobs; 0 = 2 x workers
+    /// How long a request for the workers may wait, body unread, for one of the workers +
+    /// queue_capacity admission slots before it is answered 503 (AdmissionGate).
+    int admission_wait_ms = 2000;
     int max_connections = 256;              ///< open connections; more get 503 and are closed
     int max_connections_per_client = 16;    ///< open connections from one client address
     int header_limit_bytes = 16 * 1024;     ///< request line + headers

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "liveproof/engine.hpp"
+#include "server/admission_gate.hpp"
 #include "server/http_types.hpp"
 #include "server/log_limiter.hpp"
 #include "server/metrics_registry.hpp"
@@ -26,9 +27,12 @@ class SessionService;
 /// THREAD SAFETY: members are thread-safe themselves (Engine, WorkerPool, MetricsRegistry) or
 /// immutable after start-up (config).
 struct ServerContext {
-    ServerConfig config;                       ///< effective settings
-    const Engine* engine = nullptr;            ///< shared engine (its own pipeline pool)
-    WorkerPool* workers = nullptr;             ///< inference admission
+    ServerConfig config;             ///< effective settings
+    const Engine* engine = nullptr;  ///< shared engine (its own pipeline pool)
+    WorkerPool* workers = nullptr;   ///< inference workers and their queue
+    /// Admission to the workers before a body is read (null: the fuzzers, which have no
+    /// transport; requests then meet only the queue's own cap).
+    AdmissionGate* admission = nullptr;
     MetricsRegistry* metrics = nullptr;        ///< Prometheus registry
     licence::LicenceState* licence = nullptr;  ///< system C activation state
     SessionService* sessions = nullptr;        ///< liveness sessions (null: the fuzzers)

@@ -12,6 +12,10 @@ void DescribeServerMetrics(MetricsRegistry& m) {
     m.Describe("liveproof_stage_duration_seconds", MetricType::Histogram, "Engine stage latency");
     m.Describe("liveproof_inference_queue_depth", MetricType::Gauge,
                "Inference jobs waiting or running");
+    m.Describe("liveproof_worker_jobs_total", MetricType::Counter,
+               "Jobs run by the inference workers (requests, frames, video slices)");
+    m.Describe("liveproof_worker_page_faults_total", MetricType::Counter,
+               "First-touch (minor) page faults the inference workers took while running jobs");
     m.Describe("liveproof_rejections_total", MetricType::Counter,
                "Requests refused by admission or size limits");
     m.Describe("liveproof_internal_errors_total", MetricType::Counter,

@@ -2,13 +2,26 @@
 #include "server/worker_pool.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 
 namespace liveproof::server {
 
-WorkerPool::WorkerPool(int threads, std::size_t capacity, SessionLaneOptions lane)
-    : capacity_(capacity), lane_(std::move(lane)) {
+namespace {
+
+// Minor page faults of the calling thread so far (0 where the kernel cannot say).
+std::int64_t ThreadMinorFaults() {
+    rusage usage{};
+    if (getrusage(RUSAGE_THREAD, &usage) != 0) return 0;
+    return static_cast<std::int64_t>(usage.ru_minflt);
+}
+
+}  // namespace
+
+WorkerPool::WorkerPool(int threads, std::size_t capacity, SessionLaneOptions lane,
+                       JobObserver observe)
+    : capacity_(capacity), lane_(std::move(lane)), observe_(std::move(observe)) {
     running_threads_ = threads;
     for (int i = 0; i < threads; ++i) {
         threads_.emplace_back([this] {
@@ -127,6 +140,7 @@ void WorkerPool::Run() {
             if (stopping_ && queue_.empty()) return;  // stopping and drained
             job = TakeNext();
         }
+        const std::int64_t faults_before = observe_ ? ThreadMinorFaults() : 0;
         try {
             job();
         } catch (const std::exception& e) {
@@ -136,6 +150,7 @@ void WorkerPool::Run() {
             spdlog::error("worker job failed with a non-standard exception");
         }
         job = nullptr;  // release what it owns before counting it done
+        if (observe_) observe_(ThreadMinorFaults() - faults_before);
         --depth_;
     }
 }

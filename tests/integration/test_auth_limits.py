@@ -355,10 +355,10 @@ class ConnectionLimit(ServerTestCase):
         return False
 
 
-class AdmissionControl(ServerTestCase):
+class BurstOnOneWorker(ServerTestCase):
+    """One worker and one queue place: two admission slots, and bursts four times that."""
     REQUIRED_FILES = (T1,)
     WORKERS = 1
-    SERVER_ARGS = ("--set", "queue_capacity=1")
     CONCURRENT = 8
 
     def fire_concurrently(self):
@@ -386,6 +386,11 @@ class AdmissionControl(ServerTestCase):
             t.join()
         return results
 
+
+class AdmissionControl(BurstOnOneWorker):
+    """With admission_wait_ms=0 a request that finds both slots taken is refused at its header."""
+    SERVER_ARGS = ("--set", "queue_capacity=1", "--set", "admission_wait_ms=0")
+
     def test_full_queue_answers_503_with_retry_after_and_nothing_else(self):
         results = self.fire_concurrently()
         statuses = [r[0] for r in results]
@@ -396,6 +401,24 @@ class AdmissionControl(ServerTestCase):
             if status == 503:
                 self.assertEqual(retry_after, "1")
                 self.assertIn(b'"overloaded"', body)
+                self.assertIn(b"admission_wait_ms", body)
+        metrics = self.server.get("/metrics").text()
+        self.assertRegex(metrics, r'liveproof_rejections_total\{reason="admission_wait"\} [1-9]')
+        self.assert_still_healthy()
+
+
+class AdmissionWaitsInLine(BurstOnOneWorker):
+    """A request may wait for a slot with its body unread: the burst is served in full, in
+    turn, instead of being answered 503."""
+    SERVER_ARGS = ("--set", "queue_capacity=1", "--set", "admission_wait_ms=30000")
+
+    def test_a_burst_past_capacity_waits_and_is_served(self):
+        results = self.fire_concurrently()
+        self.assertEqual([r[0] for r in results], [200] * self.CONCURRENT, results)
+        for _, _, body in results:
+            self.assertIn(b"faces", body)
+        metrics = self.server.get("/metrics").text()
+        self.assertNotRegex(metrics, r'liveproof_rejections_total\{reason="admission_wait"\} [1-9]')
         self.assert_still_healthy()
 
 

@@ -60,6 +60,20 @@ class PythonBinding(unittest.TestCase):
                 want = json.loads(cli.stdout)["faces"][0]["liveness"]
                 self.assertAlmostEqual(p_real, want, places=5)
 
+    def test_passive_faces_agree_with_the_full_analysis(self):
+        # The passive check alone (no mesh) gives the same P(real) as the full analysis, and
+        # only what was asked for.
+        for sample in ("models/samples/image_T1.jpg", "models/samples/image_F2.jpg"):
+            with self.subTest(sample=sample):
+                image = read(sample)
+                passive = self.engine.faces(image, pose=False, eyes=False, quality=False)
+                self.assertEqual(len(passive), 1)
+                self.assertNotIn("yaw", passive[0])
+                self.assertNotIn("quality", passive[0])
+                full = self.engine.faces(image)
+                self.assertIn("yaw", full[0])
+                self.assertAlmostEqual(passive[0]["p_real"], full[0]["p_real"], places=6)
+
     def test_no_face_is_an_empty_list(self):
         result = self.engine.analyze(read("data/conditions/no_face/opencv_fruits.jpg"))
         self.assertEqual(result["faces"], [])

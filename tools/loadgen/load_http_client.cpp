@@ -27,8 +27,9 @@ using detail::tcp;
 constexpr std::uint64_t kMaxAnswerBytes = 8u << 20;  // an answer is small JSON
 constexpr double kConnectRetryDelayS = 0.1;          // do not spin on a refused connect
 constexpr double kSettleS = 0.5;  // before the second /metrics read: cut requests finish
-constexpr std::array<std::string_view, 2> kServerCounters = {"liveproof_http_requests_total",
-                                                             "liveproof_rejections_total"};
+constexpr std::array<std::string_view, 4> kServerCounters = {
+    "liveproof_http_requests_total", "liveproof_rejections_total", "liveproof_worker_jobs_total",
+    "liveproof_worker_page_faults_total"};
 
 // Everything the connections share; touched only from the one I/O thread.
 struct PhaseRun {

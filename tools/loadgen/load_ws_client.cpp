@@ -31,8 +31,9 @@ constexpr double kRetryDelayS = 0.2;   // after a refused or broken session: do 
 constexpr double kHardStopSlackS = 2;  // then every socket still open is closed
 constexpr double kSettleS = 0.5;       // before the second /metrics read
 constexpr std::uint64_t kMaxReplyBytes = 1u << 20;  // A's replies are a few hundred bytes
-constexpr std::array<std::string_view, 2> kServerCounters = {"liveproof_ws_frames_total",
-                                                             "liveproof_ws_sessions_total"};
+constexpr std::array<std::string_view, 4> kServerCounters = {
+    "liveproof_ws_frames_total", "liveproof_ws_sessions_total", "liveproof_worker_jobs_total",
+    "liveproof_worker_page_faults_total"};
 
 // Everything the clients share; touched only from the one I/O thread.
 struct WsRun {
