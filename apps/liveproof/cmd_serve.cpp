@@ -9,6 +9,7 @@
 #include "commands.hpp"
 #include "common/json_text.hpp"
 #include "licence/licence.hpp"
+#include "malloc_tuning.hpp"
 #include "server/api/routes.hpp"
 #include "server/http_server.hpp"
 #include "server/metrics_registry.hpp"
@@ -74,6 +75,7 @@ int Serve(const ServeFlags& flags) {
         return 0;
     }
     spdlog::set_level(spdlog::level::from_str(cfg.log_level));
+    KeepFreedBuffersForReuse();
 
     auto engine = Engine::Create(cfg.engine);
     if (!engine) return fail("cannot start the engine: " + engine.error().detail);
