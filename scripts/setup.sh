@@ -11,7 +11,8 @@ packages=(build-essential cmake ninja-build pkg-config git ca-certificates pytho
           libjpeg62-turbo-dev libboost-dev clang libclang-rt-14-dev chromium
           python3-pil python3-numpy python3-opencv valgrind
           libsqlite3-dev python3-jwt python3-cryptography
-          libpq-dev libsystemd-dev postgresql nginx systemd debootstrap dpkg-dev file)
+          libpq-dev libsystemd-dev postgresql nginx systemd debootstrap dpkg-dev file
+          libxnnpack-dev libpthreadpool-dev libonnx-dev libprotobuf-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

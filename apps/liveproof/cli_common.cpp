@@ -23,6 +23,9 @@ void AddCommonFlags(CLI::App& app, CommonFlags& flags) {
         ->check(CLI::Range(0, 8192));
     app.add_option("--detector", flags.detector, "Face detector")
         ->check(CLI::IsMember({"auto", "yunet", "haar"}));
+    app.add_option("--inference-backend", flags.inference_backend,
+                   "Library that runs the anti-spoofing networks")
+        ->check(CLI::IsMember({"opencv", "xnnpack"}));
     app.add_flag("--verbose", flags.verbose, "Debug logging on stderr");
 }
 
@@ -40,6 +43,8 @@ std::unique_ptr<Engine> MakeEngine(const CommonFlags& flags) {
     o.detector = flags.detector == "yunet"  ? DetectorKind::YuNet
                  : flags.detector == "haar" ? DetectorKind::Haar
                                             : DetectorKind::Auto;
+    o.inference_backend =
+        ParseInferenceBackend(flags.inference_backend).value_or(o.inference_backend);
     auto engine = Engine::Create(o);
     if (!engine) {
         std::cerr << "liveproof: cannot start the engine: " << engine.error().detail << "\n";

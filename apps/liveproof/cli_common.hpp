@@ -16,8 +16,9 @@ struct CommonFlags {
     int workers = 1;            ///< --workers
     int threads = 1;            ///< --threads (OpenCV intra-op)
     int detect_max_side = 320;  ///< --detect-max-side
-    std::string detector = "auto";  ///< --detector auto|yunet|haar
-    bool verbose = false;           ///< --verbose
+    std::string detector = "auto";              ///< --detector auto|yunet|haar
+    std::string inference_backend = "xnnpack";  ///< --inference-backend opencv|xnnpack
+    bool verbose = false;                       ///< --verbose
 };
 
 /// @brief Registers the common flags on a subcommand.

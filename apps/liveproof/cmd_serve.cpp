@@ -85,12 +85,13 @@ int Serve(const ServeFlags& flags) {
     // Admission (below) lets workers + queue_capacity requests in; the queue has room for all of
     // them, even while every worker is busy with WebSocket frames.
     const auto admitted = static_cast<std::size_t>(cfg.engine.workers + cfg.queue_capacity);
-    server::WorkerPool workers(cfg.engine.workers, admitted, {},
-                               [&metrics](std::int64_t minor_faults) {
-                                   metrics.Inc("liveproof_worker_jobs_total");
-                                   metrics.Inc("liveproof_worker_page_faults_total", {},
-                                               static_cast<double>(minor_faults));
-                               });
+    server::WorkerThreadOptions worker_threads;
+    worker_threads.pin_to_cpus = cfg.pin_workers;
+    worker_threads.observe = [&metrics](std::int64_t minor_faults) {
+        metrics.Inc("liveproof_worker_jobs_total");
+        metrics.Inc("liveproof_worker_page_faults_total", {}, static_cast<double>(minor_faults));
+    };
+    server::WorkerPool workers(cfg.engine.workers, admitted, {}, std::move(worker_threads));
     licence::LicenceState licence_state(cfg.licence_public_key, cfg.licence_file);
     ctx.engine = engine->get();
     ctx.workers = &workers;

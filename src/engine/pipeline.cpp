@@ -72,7 +72,7 @@ Expected<std::unique_ptr<Pipeline>> Pipeline::Create(const Models& models,
     if (!mesh) return Unexpected{mesh.error()};
     auto iris = vision::Iris::Create(models.iris);
     if (!iris) return Unexpected{iris.error()};
-    auto fas = vision::AntiSpoof::Create(models.fas_v2, models.fas_v1se);
+    auto fas = vision::AntiSpoof::Create(models.fas_v2, models.fas_v1se, options.inference_backend);
     if (!fas) return Unexpected{fas.error()};
     return std::unique_ptr<Pipeline>(new Pipeline(models, options, std::move(*detector),
                                                   std::move(*mesh), std::move(*iris),

@@ -152,6 +152,22 @@ Setting Bool(bool Owner::*field, Where where = kSelf) {
             [=](const ServerConfig& c) { return nlohmann::json(where(c).*field); }};
 }
 
+// The library that runs the anti-spoofing networks, by name.
+Setting Backend() {
+    return {[](ServerConfig& c, const std::string& v) -> Expected<void> {
+                const auto b = ParseInferenceBackend(v);
+                if (!b) {
+                    return MakeError(ErrorCode::InvalidArgument,
+                                     "expected opencv or xnnpack, got '" + PrintableUtf8(v) + "'");
+                }
+                c.engine.inference_backend = *b;
+                return {};
+            },
+            [](const ServerConfig& c) {
+                return nlohmann::json(InferenceBackendName(c.engine.inference_backend));
+            }};
+}
+
 // spdlog::level::from_str turns an unknown name into "off", which would silence every log
 // (the "auth is off" warning too): only its own names are accepted.
 Setting LogLevel() {
@@ -205,8 +221,10 @@ const std::map<std::string, Setting>& Table() {
         {"port", Int(&ServerConfig::port, 1, 65535)},
         {"io_threads", Int(&ServerConfig::io_threads, 1, 16)},
         {"workers", Number(&EngineOptions::workers, 0, 64, kEngine)},
+        {"inference_backend", Backend()},
         {"queue_capacity", Int(&ServerConfig::queue_capacity, 0, 10000)},
         {"admission_wait_ms", Int(&ServerConfig::admission_wait_ms, 0, 60000)},
+        {"pin_workers", Bool(&ServerConfig::pin_workers)},
         {"max_connections", Int(&ServerConfig::max_connections, 1, 100000)},
         {"max_connections_per_client", Int(&ServerConfig::max_connections_per_client, 1, 100000)},
         {"header_limit_bytes", Int(&ServerConfig::header_limit_bytes, 1024, 1 << 20)},

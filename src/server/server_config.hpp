@@ -43,10 +43,11 @@ struct ServerConfig {
     /// How long a request for the workers may wait, body unread, for one of the workers +
     /// queue_capacity admission slots before it is answered 503 (AdmissionGate).
     int admission_wait_ms = 2000;
-    int max_connections = 256;              ///< open connections; more get 503 and are closed
-    int max_connections_per_client = 16;    ///< open connections from one client address
-    int header_limit_bytes = 16 * 1024;     ///< request line + headers
-    int max_json_bytes = 24 << 20;          ///< JSON bodies (base64 images)
+    bool pin_workers = false;             ///< pin inference worker i to CPU i (WorkerThreadOptions)
+    int max_connections = 256;            ///< open connections; more get 503 and are closed
+    int max_connections_per_client = 16;  ///< open connections from one client address
+    int header_limit_bytes = 16 * 1024;   ///< request line + headers
+    int max_json_bytes = 24 << 20;        ///< JSON bodies (base64 images)
     int max_small_body_bytes = 64 * 1024;   ///< bodies of non-media routes
     int request_timeout_seconds = 30;       ///< time to receive one whole request
     int idle_timeout_seconds = 60;          ///< keep-alive idle time

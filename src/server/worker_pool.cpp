@@ -1,6 +1,8 @@
 // WorkerPool: one mutex over both lanes; jobs never throw across the pool (they are wrapped).
 #include "server/worker_pool.hpp"
 
+#include <pthread.h>
+#include <sched.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
@@ -17,14 +19,38 @@ std::int64_t ThreadMinorFaults() {
     return static_cast<std::int64_t>(usage.ru_minflt);
 }
 
+// The CPUs this process may run on, in order (empty when the kernel cannot say).
+std::vector<int> AllowedCpus() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    std::vector<int> cpus;
+    if (sched_getaffinity(0, sizeof(set), &set) != 0) return cpus;
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+        if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
+    }
+    return cpus;
+}
+
+void PinCallingThreadTo(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) != 0) {
+        spdlog::warn("worker: cannot pin to CPU {}; it runs unpinned", cpu);
+    }
+}
+
 }  // namespace
 
 WorkerPool::WorkerPool(int threads, std::size_t capacity, SessionLaneOptions lane,
-                       JobObserver observe)
-    : capacity_(capacity), lane_(std::move(lane)), observe_(std::move(observe)) {
+                       WorkerThreadOptions thread_options)
+    : capacity_(capacity), lane_(std::move(lane)), observe_(std::move(thread_options.observe)) {
     running_threads_ = threads;
+    const std::vector<int> cpus = thread_options.pin_to_cpus ? AllowedCpus() : std::vector<int>{};
     for (int i = 0; i < threads; ++i) {
-        threads_.emplace_back([this] {
+        const int cpu = cpus.empty() ? -1 : cpus[static_cast<std::size_t>(i) % cpus.size()];
+        threads_.emplace_back([this, cpu] {
+            if (cpu >= 0) PinCallingThreadTo(cpu);
             Run();
             std::lock_guard lock(mutex_);
             --running_threads_;

@@ -29,6 +29,14 @@ struct SessionLaneOptions {
 /// the project's VM). Must not throw.
 using JobObserver = std::function<void(std::int64_t minor_faults)>;
 
+/// @brief How the worker threads run (the defaults: unpinned, unobserved).
+struct WorkerThreadOptions {
+    /// Pins worker i to the i-th CPU this process may run on (modulo their count), so that a
+    /// worker's pipeline (its weights and buffers) stays in one core's caches.
+    bool pin_to_cpus = false;
+    JobObserver observe;  ///< called after each job (may be empty)
+};
+
 /// @brief WHAT THIS OBJECT REPRESENTS: N threads running two kinds of work.
 ///
 /// Requests (HTTP): jobs run in order, at most `capacity` waiting; a full queue refuses new work
@@ -55,7 +63,7 @@ class WorkerPool {
 
     /// @brief Starts `threads` workers; `capacity` bounds the waiting requests.
     WorkerPool(int threads, std::size_t capacity, SessionLaneOptions lane = {},
-               JobObserver observe = {});
+               WorkerThreadOptions thread_options = {});
     ~WorkerPool();
     WorkerPool(const WorkerPool&) = delete;
     WorkerPool& operator=(const WorkerPool&) = delete;

@@ -44,25 +44,54 @@ cv::Rect SilentFacePatch(const cv::Rect& box, int image_w, int image_h, float s)
     return {li, ti, ri - li + 1, bi - ti + 1};  // inclusive slice img[t:b+1, l:r+1]
 }
 
+Expected<AntiSpoof::Network> AntiSpoof::Load(const std::vector<std::uint8_t>& onnx,
+                                             const char* what, InferenceBackend backend) {
+    Network n;
+    if (backend == InferenceBackend::Xnnpack) {
+        auto xnn = XnnNet::FromOnnx(onnx, what);
+        if (!xnn) return Unexpected{xnn.error()};
+        const std::vector<std::size_t> expected{1, kInput, kInput, 3};
+        if ((*xnn)->input_dims() != expected || (*xnn)->output_size() != 3) {
+            return MakeError(ErrorCode::ModelCorrupt,
+                             std::string(what) + " is not a 1x3x80x80 -> 3 classes network");
+        }
+        n.xnnpack = std::move(*xnn);
+        return n;
+    }
+    auto net = LoadOnnxNet(onnx, what);
+    if (!net) return Unexpected{net.error()};
+    n.opencv = std::move(*net);
+    return n;
+}
+
 Expected<AntiSpoof> AntiSpoof::Create(const std::vector<std::uint8_t>& v2_onnx,
-                                      const std::vector<std::uint8_t>& v1se_onnx) {
-    auto v2 = LoadOnnxNet(v2_onnx, "MiniFASNetV2");
+                                      const std::vector<std::uint8_t>& v1se_onnx,
+                                      InferenceBackend backend) {
+    auto v2 = Load(v2_onnx, "MiniFASNetV2", backend);
     if (!v2) return Unexpected{v2.error()};
-    auto v1se = LoadOnnxNet(v1se_onnx, "MiniFASNetV1SE");
+    auto v1se = Load(v1se_onnx, "MiniFASNetV1SE", backend);
     if (!v1se) return Unexpected{v1se.error()};
     return AntiSpoof(std::move(*v2), std::move(*v1se));
 }
 
-std::array<float, 3> AntiSpoof::Forward(cv::dnn::Net& net, const cv::Mat& bgr, const cv::Rect& box,
+std::array<float, 3> AntiSpoof::Forward(Network& net, const cv::Mat& bgr, const cv::Rect& box,
                                         float scale) {
     const cv::Rect patch_box =
         SilentFacePatch(box, bgr.cols, bgr.rows, scale) & cv::Rect(0, 0, bgr.cols, bgr.rows);
-    cv::Mat patch;
-    cv::resize(bgr(patch_box), patch, cv::Size(kInput, kInput));  // INTER_LINEAR, as reference
-    net.setInput(cv::dnn::blobFromImage(patch, 1.0, cv::Size(kInput, kInput), cv::Scalar(),
-                                        /*swapRB=*/false));
-    const cv::Mat logits = net.forward();
-    const float* z = logits.ptr<float>();
+    // INTER_LINEAR, as the reference; raw 0..255 BGR, no mean or scale.
+    cv::resize(bgr(patch_box), patch_, cv::Size(kInput, kInput));
+    std::array<float, 3> z{};
+    if (net.xnnpack) {
+        patch_.convertTo(patch_f32_, CV_32FC3);  // interleaved BGR floats: NHWC
+        const auto logits = net.xnnpack->Run(
+            {patch_f32_.ptr<float>(), static_cast<std::size_t>(kInput * kInput * 3)});
+        std::copy_n(logits.begin(), 3, z.begin());
+    } else {
+        net.opencv.setInput(cv::dnn::blobFromImage(patch_, 1.0, cv::Size(kInput, kInput),
+                                                   cv::Scalar(), /*swapRB=*/false));
+        const cv::Mat logits = net.opencv.forward();
+        std::copy_n(logits.ptr<float>(), 3, z.begin());
+    }
     const float m = std::max({z[0], z[1], z[2]});
     std::array<float, 3> p{std::exp(z[0] - m), std::exp(z[1] - m), std::exp(z[2] - m)};
     const float sum = p[0] + p[1] + p[2];

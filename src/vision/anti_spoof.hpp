@@ -3,12 +3,15 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <opencv2/core.hpp>
 #include <opencv2/dnn.hpp>
 #include <vector>
 
 #include "liveproof/expected.hpp"
+#include "liveproof/options.hpp"
 #include "liveproof/types.hpp"
+#include "vision/xnn_net.hpp"
 
 namespace liveproof::vision {
 
@@ -21,18 +24,28 @@ cv::Rect SilentFacePatch(const cv::Rect& box, int image_w, int image_h, float sc
 /// THREAD SAFETY: not thread-safe; one per worker.
 class AntiSpoof {
   public:
-    /// @brief Builds both networks from their ONNX bytes.
+    /// @brief Builds both networks from their ONNX bytes, run by @p backend.
     static Expected<AntiSpoof> Create(const std::vector<std::uint8_t>& v2_onnx,
-                                      const std::vector<std::uint8_t>& v1se_onnx);
+                                      const std::vector<std::uint8_t>& v1se_onnx,
+                                      InferenceBackend backend);
     /// @brief Scores one face. The box is truncated to integers first, as the reference does.
     AntiSpoofResult Run(const cv::Mat& bgr, const cv::Rect2f& box);
 
   private:
-    AntiSpoof(cv::dnn::Net v2, cv::dnn::Net v1se) : v2_(std::move(v2)), v1se_(std::move(v1se)) {}
-    std::array<float, 3> Forward(cv::dnn::Net& net, const cv::Mat& bgr, const cv::Rect& box,
+    // One MiniFASNet, on whichever library runs it (exactly one of the two is set).
+    struct Network {
+        cv::dnn::Net opencv;
+        std::unique_ptr<XnnNet> xnnpack;
+    };
+    static Expected<Network> Load(const std::vector<std::uint8_t>& onnx, const char* what,
+                                  InferenceBackend backend);
+    AntiSpoof(Network v2, Network v1se) : v2_(std::move(v2)), v1se_(std::move(v1se)) {}
+    std::array<float, 3> Forward(Network& net, const cv::Mat& bgr, const cv::Rect& box,
                                  float scale);
-    cv::dnn::Net v2_;
-    cv::dnn::Net v1se_;
+    Network v2_;
+    Network v1se_;
+    cv::Mat patch_;      // reused crop and
+    cv::Mat patch_f32_;  // its float copy: no allocation per face
 };
 
 }  // namespace liveproof::vision

@@ -1,0 +1,61 @@
+// A network run by XNNPACK (Debian libxnnpack-dev), built from the same ONNX bytes as OpenCV's.
+#pragma once
+
+#include <xnnpack.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "liveproof/expected.hpp"
+
+namespace liveproof::vision {
+
+/// @brief WHAT THIS OBJECT REPRESENTS: one ONNX network converted to an XNNPACK runtime (fp32,
+/// single-threaded: parallelism comes from the workers).
+///
+/// Why: OpenCV 4.6's depthwise convolutions run at 0.7-2 GFLOP/s on the 10x10 and 5x5 maps of
+/// MiniFASNet, XNNPACK's at 16-51 GFLOP/s (docs/performance.md). Supported ONNX ops: Conv
+/// (dense, grouped, depthwise), PRelu, Relu, Clip, Sigmoid, Add, Mul, BatchNormalization (folded
+/// into the preceding Conv/MatMul/Gemm, else scale and shift), MatMul/Gemm with constant weights,
+/// GlobalAveragePool, MaxPool, Pad (constant), Reshape/Flatten where NCHW and NHWC orders agree,
+/// Constant. Any other op refuses the model (ModelCorrupt naming the op).
+///
+/// Input: N*H*W*C floats, NHWC (a CV_32FC3 image is NHWC). The first graph output is returned
+/// as XNNPACK lays it out (NHWC for 4-D, as ONNX for 2-D).
+///
+/// THREAD SAFETY: not thread-safe (an XNNPACK runtime has one set of buffers); one per worker.
+class XnnNet {
+  public:
+    /// @brief Converts @p onnx; ModelCorrupt naming @p what when it cannot.
+    static Expected<std::unique_ptr<XnnNet>> FromOnnx(const std::vector<std::uint8_t>& onnx,
+                                                      const std::string& what);
+    ~XnnNet();
+    XnnNet(const XnnNet&) = delete;
+    XnnNet& operator=(const XnnNet&) = delete;
+
+    /// @brief Input dims, NHWC.
+    [[nodiscard]] const std::vector<std::size_t>& input_dims() const { return input_dims_; }
+    /// @brief Values in the first output.
+    [[nodiscard]] std::size_t output_size() const { return output_size_; }
+    /// @brief Runs on @p input_nhwc (input_dims() floats); the first output's values, valid
+    /// until the next Run. Throws std::runtime_error if XNNPACK fails.
+    std::span<const float> Run(std::span<const float> input_nhwc);
+
+  private:
+    XnnNet() = default;
+    struct Impl;
+    void Build(const std::vector<std::uint8_t>& onnx);
+
+    std::vector<std::size_t> input_dims_;
+    std::vector<float> input_;   // input + XNN_EXTRA_BYTES of padding, which XNNPACK may read
+    std::vector<float> output_;  // first output + padding
+    std::size_t output_size_ = 0;
+    std::unique_ptr<Impl> impl_;  // the static weights the runtime may point into
+    xnn_runtime_t runtime_ = nullptr;
+};
+
+}  // namespace liveproof::vision

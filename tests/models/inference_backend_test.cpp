@@ -1,0 +1,80 @@
+// The XNNPACK path of the anti-spoofing networks gives OpenCV's answers on every anti-spoofing
+// image of the shared data, and refuses what it cannot run.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+
+#include "support/labels.hpp"
+#include "support/test_support.hpp"
+#include "vision/xnn_net.hpp"
+
+namespace liveproof::test {
+namespace {
+
+// Both backends compute the same fp32 graph; only the order of the sums differs. Measured:
+// 1.0e-6 at most over the 178 scored faces (docs/performance.md).
+constexpr double kMaxProbabilityDifference = 1e-4;
+
+std::unique_ptr<Engine> EngineOn(InferenceBackend backend) {
+    EngineOptions o;
+    o.model_dir = ModelDir().string();
+    o.workers = 1;
+    o.inference_backend = backend;
+    auto e = Engine::Create(o);
+    EXPECT_TRUE(e) << e.error().detail;
+    return e ? std::move(*e) : nullptr;
+}
+
+TEST(InferenceBackend, XnnpackGivesOpenCvsProbabilitiesOnEveryAntiSpoofingImage) {
+    LIVEPROOF_REQUIRE_MODELS();
+    auto opencv = EngineOn(InferenceBackend::OpenCV);
+    auto xnnpack = EngineOn(InferenceBackend::Xnnpack);
+    ASSERT_TRUE(opencv && xnnpack);
+    int faces = 0;
+    double worst = 0;
+    for (const LabelRow& row : ReadLabels(SharedDir() / "data" / "labels.csv")) {
+        if (row.task != "antispoof" && row.task != "antispoof_crop") continue;
+        const auto bytes = ReadBytes(SharedDir() / "data" / row.file);
+        auto a = opencv->Analyze(bytes, AnalyzeOptions::PassiveOnly());
+        auto b = xnnpack->Analyze(bytes, AnalyzeOptions::PassiveOnly());
+        ASSERT_TRUE(a && b) << row.file;
+        ASSERT_EQ(a->faces.size(), b->faces.size()) << row.file;
+        for (std::size_t i = 0; i < a->faces.size(); ++i) {
+            const AntiSpoofResult& x = *a->faces[i].antispoof;
+            const AntiSpoofResult& y = *b->faces[i].antispoof;
+            for (int k = 0; k < 3; ++k) {
+                worst = std::max({worst, double{std::abs(x.v2_probs[k] - y.v2_probs[k])},
+                                  double{std::abs(x.v1se_probs[k] - y.v1se_probs[k])}});
+            }
+            EXPECT_EQ(x.label, y.label) << row.file;
+            ++faces;
+        }
+    }
+    EXPECT_GT(faces, 150);  // the shared data's anti-spoofing rows were all read
+    EXPECT_LE(worst, kMaxProbabilityDifference);
+    std::printf("max |difference| of any class probability over %d faces: %.3g\n", faces, worst);
+}
+
+TEST(InferenceBackend, XnnpackRefusesBytesThatAreNotAModel) {
+    const std::vector<std::uint8_t> garbage = {'n', 'o', 't', ' ', 'o', 'n', 'n', 'x', 0xff};
+    auto net = vision::XnnNet::FromOnnx(garbage, "MiniFASNetV2");
+    ASSERT_FALSE(net);
+    EXPECT_EQ(net.error().code, ErrorCode::ModelCorrupt);
+    EXPECT_NE(net.error().detail.find("MiniFASNetV2"), std::string::npos);
+}
+
+TEST(InferenceBackend, XnnpackRefusesAModelWithAnOpItCannotRun) {
+    LIVEPROOF_REQUIRE_MODELS();
+    // YuNet ends in Transpose/Concat/Softmax, which the converter does not handle.
+    auto net = vision::XnnNet::FromOnnx(ReadBytes(ModelDir() / "face_detection_yunet_2022mar.onnx"),
+                                        "YuNet");
+    ASSERT_FALSE(net);
+    EXPECT_EQ(net.error().code, ErrorCode::ModelCorrupt);
+    EXPECT_NE(net.error().detail.find("unsupported ONNX op"), std::string::npos)
+        << net.error().detail;
+}
+
+}  // namespace
+}  // namespace liveproof::test
