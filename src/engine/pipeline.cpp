@@ -66,6 +66,7 @@ Expected<std::unique_ptr<Pipeline>> Pipeline::Create(const Models& models,
     dc.score_threshold = options.detect_score_threshold;
     dc.nms_threshold = options.detect_nms_threshold;
     dc.min_face_side = options.min_face_side;
+    dc.backend = options.inference_backend;
     auto detector = vision::FaceDetector::Create(dc);
     if (!detector) return Unexpected{detector.error()};
     auto mesh = vision::FaceMesh::Create(models.face_mesh);

@@ -2,10 +2,13 @@
 #include "vision/face_detector.hpp"
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/objdetect.hpp>
 
 #include "vision/geometry.hpp"
+#include "vision/yunet_xnnpack.hpp"
 
 namespace liveproof::vision {
 namespace {
@@ -39,8 +42,10 @@ void SortLargestFirst(std::vector<Detection>& faces) {
 
 class YuNetDetector final : public FaceDetector {
   public:
-    YuNetDetector(cv::Ptr<cv::FaceDetectorYN> net, DetectorConfig config)
-        : net_(std::move(net)), config_(std::move(config)) {}
+    // Exactly one of the two runs the network.
+    YuNetDetector(cv::Ptr<cv::FaceDetectorYN> net, std::unique_ptr<YuNetXnnpack> xnnpack,
+                  DetectorConfig config)
+        : net_(std::move(net)), xnnpack_(std::move(xnnpack)), config_(std::move(config)) {}
 
     std::vector<Detection> Detect(const cv::Mat& bgr, int max_side) override {
         cv::Mat small;
@@ -57,9 +62,13 @@ class YuNetDetector final : public FaceDetector {
                                cv::Scalar::all(0));
             small = padded;
         }
-        net_->setInputSize(small.size());
         cv::Mat rows;
-        net_->detect(small, rows);
+        if (xnnpack_) {
+            rows = xnnpack_->Detect(small);
+        } else {
+            net_->setInputSize(small.size());
+            net_->detect(small, rows);
+        }
         std::vector<Detection> faces;
         for (int i = 0; i < rows.rows; ++i) {
             const float* r = rows.ptr<float>(i);
@@ -82,8 +91,15 @@ class YuNetDetector final : public FaceDetector {
 
   private:
     cv::Ptr<cv::FaceDetectorYN> net_;
+    std::unique_ptr<YuNetXnnpack> xnnpack_;
     DetectorConfig config_;
 };
+
+// The whole file, or empty when it cannot be read.
+std::vector<std::uint8_t> ReadFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
 
 class HaarDetector final : public FaceDetector {
   public:
@@ -135,13 +151,20 @@ class HaarDetector final : public FaceDetector {
 }  // namespace
 
 Expected<std::unique_ptr<FaceDetector>> FaceDetector::Create(const DetectorConfig& config) {
+    if (!config.yunet_path.empty() && config.backend == InferenceBackend::Xnnpack) {
+        auto xnnpack = YuNetXnnpack::Create(ReadFile(config.yunet_path), config.score_threshold,
+                                            config.nms_threshold);
+        if (!xnnpack) return Unexpected{xnnpack.error()};
+        return std::unique_ptr<FaceDetector>(
+            new YuNetDetector(nullptr, std::move(*xnnpack), config));
+    }
     if (!config.yunet_path.empty()) {
         try {
             auto net =
                 cv::FaceDetectorYN::create(config.yunet_path, "", cv::Size(320, 320),
                                            config.score_threshold, config.nms_threshold, 5000);
             if (net.empty()) throw cv::Exception();
-            return std::unique_ptr<FaceDetector>(new YuNetDetector(net, config));
+            return std::unique_ptr<FaceDetector>(new YuNetDetector(net, nullptr, config));
         } catch (const cv::Exception&) {
             return MakeError(ErrorCode::ModelCorrupt,
                              "YuNet model could not be loaded: " + config.yunet_path);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "liveproof/expected.hpp"
+#include "liveproof/options.hpp"
 
 namespace liveproof::vision {
 
@@ -27,6 +28,8 @@ struct DetectorConfig {
     float score_threshold = 0.8f;  ///< YuNet score threshold
     float nms_threshold = 0.3f;    ///< YuNet NMS threshold
     int min_face_side = 24;        ///< drop smaller faces (full-image pixels)
+    /// Who runs YuNet: cv::FaceDetectorYN, or XNNPACK with the same decoding (YuNetXnnpack).
+    InferenceBackend backend = InferenceBackend::Xnnpack;
 };
 
 /// @brief WHAT THIS OBJECT REPRESENTS: one loaded detector network or cascade.

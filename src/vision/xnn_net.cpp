@@ -447,7 +447,7 @@ struct XnnNet::Impl {
     }
 };
 
-void XnnNet::Build(const std::vector<std::uint8_t>& onnx) {
+void XnnNet::Build(const std::vector<std::uint8_t>& onnx, const XnnNetShape& shape) {
     impl_ = std::make_unique<Impl>();
     Impl& m = *impl_;
     if (onnx.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()) ||
@@ -460,8 +460,11 @@ void XnnNet::Build(const std::vector<std::uint8_t>& onnx) {
     for (const auto& n : g.node())
         for (const auto& i : n.input()) ++m.uses[i];
 
-    if (g.output_size() < 1) throw std::runtime_error("no graph output");
-    const std::vector<std::string> out_names{g.output(0).name()};
+    std::vector<std::string> out_names = shape.outputs;
+    if (out_names.empty()) {
+        for (const auto& o : g.output()) out_names.push_back(o.name());
+    }
+    if (out_names.empty()) throw std::runtime_error("no graph output");
     std::set<std::string> out_set(out_names.begin(), out_names.end());
 
     // Schedule BatchNormalization folding into a single-use MatMul/Gemm/Conv producer.
@@ -487,6 +490,10 @@ void XnnNet::Build(const std::vector<std::uint8_t>& onnx) {
     for (const auto& d : gin->type().tensor_type().shape().dim())
         idims.push_back(d.dim_value() ? d.dim_value() : 1);
     input_dims_ = ToNhwc(idims);
+    if (shape.input_hw.size() == 2 && input_dims_.size() == 4) {
+        input_dims_[1] = shape.input_hw[0];
+        input_dims_[2] = shape.input_hw[1];
+    }
 
     XnnCheck(xnn_create_subgraph(1 + U32(out_names.size(), "outputs"), 0, &m.sg),
              "create subgraph");
@@ -589,11 +596,18 @@ void XnnNet::Build(const std::vector<std::uint8_t>& onnx) {
     std::size_t in_numel = 1;
     for (std::size_t d : input_dims_) in_numel *= d;
     input_.assign(in_numel + XNN_EXTRA_BYTES / sizeof(float), 0.f);
-    const Value& out = m.GetValue(out_names[0]);
-    output_size_ = 1;
-    for (std::size_t d : out.dims) output_size_ *= d;
-    output_.assign(output_size_ + XNN_EXTRA_BYTES / sizeof(float), 0.f);
-    const std::vector<xnn_external_value> ext{{0, input_.data()}, {1, output_.data()}};
+    std::vector<xnn_external_value> ext{{0, input_.data()}};
+    for (std::size_t k = 0; k < out_names.size(); ++k) {
+        Output o;
+        o.dims = m.GetValue(out_names[k]).dims;
+        o.size = 1;
+        for (std::size_t d : o.dims) o.size *= d;
+        o.data.assign(o.size + XNN_EXTRA_BYTES / sizeof(float), 0.f);
+        outputs_.push_back(std::move(o));
+    }
+    for (std::size_t k = 0; k < outputs_.size(); ++k) {
+        ext.push_back({1 + U32(k, "outputs"), outputs_[k].data.data()});
+    }
     XnnCheck(xnn_setup_runtime(runtime_, ext.size(), ext.data()), "setup runtime");
     // The runtime keeps what it needs; the parsed model is no longer read.
     m.model.Clear();
@@ -601,10 +615,11 @@ void XnnNet::Build(const std::vector<std::uint8_t>& onnx) {
 }
 
 Expected<std::unique_ptr<XnnNet>> XnnNet::FromOnnx(const std::vector<std::uint8_t>& onnx,
-                                                   const std::string& what) {
+                                                   const std::string& what,
+                                                   const XnnNetShape& shape) {
     std::unique_ptr<XnnNet> net(new XnnNet());
     try {
-        net->Build(onnx);
+        net->Build(onnx, shape);
     } catch (const std::exception& e) {
         return MakeError(ErrorCode::ModelCorrupt,
                          what + " cannot run on XNNPACK: " + std::string(e.what()));
@@ -621,7 +636,7 @@ std::span<const float> XnnNet::Run(std::span<const float> input_nhwc) {
     if (input_nhwc.size() != n) throw std::runtime_error("XNNPACK: input size mismatch");
     std::copy(input_nhwc.begin(), input_nhwc.end(), input_.begin());
     XnnCheck(xnn_invoke_runtime(runtime_), "invoke runtime");
-    return {output_.data(), output_size_};
+    return output(0);
 }
 
 }  // namespace liveproof::vision
