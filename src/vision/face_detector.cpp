@@ -42,7 +42,7 @@ void SortLargestFirst(std::vector<Detection>& faces) {
 
 class YuNetDetector final : public FaceDetector {
   public:
-    // Exactly one of the two runs the network.
+    // OpenCV's detector always; XNNPACK's, when set, runs instead wherever it can.
     YuNetDetector(cv::Ptr<cv::FaceDetectorYN> net, std::unique_ptr<YuNetXnnpack> xnnpack,
                   DetectorConfig config)
         : net_(std::move(net)), xnnpack_(std::move(xnnpack)), config_(std::move(config)) {}
@@ -63,8 +63,9 @@ class YuNetDetector final : public FaceDetector {
             small = padded;
         }
         cv::Mat rows;
-        if (xnnpack_) {
-            rows = xnnpack_->Detect(small);
+        std::optional<cv::Mat> fast = xnnpack_ ? xnnpack_->Detect(small) : std::nullopt;
+        if (fast) {
+            rows = std::move(*fast);
         } else {
             net_->setInputSize(small.size());
             net_->detect(small, rows);
@@ -151,20 +152,21 @@ class HaarDetector final : public FaceDetector {
 }  // namespace
 
 Expected<std::unique_ptr<FaceDetector>> FaceDetector::Create(const DetectorConfig& config) {
-    if (!config.yunet_path.empty() && config.backend == InferenceBackend::Xnnpack) {
-        auto xnnpack = YuNetXnnpack::Create(ReadFile(config.yunet_path), config.score_threshold,
-                                            config.nms_threshold);
-        if (!xnnpack) return Unexpected{xnnpack.error()};
-        return std::unique_ptr<FaceDetector>(
-            new YuNetDetector(nullptr, std::move(*xnnpack), config));
-    }
     if (!config.yunet_path.empty()) {
+        std::unique_ptr<YuNetXnnpack> xnnpack;
+        if (config.backend == InferenceBackend::Xnnpack) {
+            auto x = YuNetXnnpack::Create(ReadFile(config.yunet_path), config.score_threshold,
+                                          config.nms_threshold);
+            if (!x) return Unexpected{x.error()};
+            xnnpack = std::move(*x);
+        }
         try {
             auto net =
                 cv::FaceDetectorYN::create(config.yunet_path, "", cv::Size(320, 320),
                                            config.score_threshold, config.nms_threshold, 5000);
             if (net.empty()) throw cv::Exception();
-            return std::unique_ptr<FaceDetector>(new YuNetDetector(net, nullptr, config));
+            return std::unique_ptr<FaceDetector>(
+                new YuNetDetector(net, std::move(xnnpack), config));
         } catch (const cv::Exception&) {
             return MakeError(ErrorCode::ModelCorrupt,
                              "YuNet model could not be loaded: " + config.yunet_path);

@@ -39,28 +39,34 @@ Expected<std::unique_ptr<YuNetXnnpack>> YuNetXnnpack::Create(std::vector<std::ui
                              "YuNet head " + kHeads[k] + " does not have the 2022mar layout");
         }
     }
-    d->runtimes_.emplace_front(cv::Size(160, 120), std::move(*probe));
     return d;
 }
 
-XnnNet& YuNetXnnpack::RuntimeFor(cv::Size size) {
+XnnNet* YuNetXnnpack::RuntimeFor(cv::Size size) {
+    ++detections_since_build_;
     for (auto it = runtimes_.begin(); it != runtimes_.end(); ++it) {
         if (it->first == size) {
             runtimes_.splice(runtimes_.begin(), runtimes_, it);
-            return *runtimes_.front().second;
+            return runtimes_.front().second.get();
         }
     }
+    if (runtimes_.size() >= kCachedSizes && detections_since_build_ < kDetectionsPerBuild) {
+        return nullptr;
+    }
+    detections_since_build_ = 0;
     auto net = XnnNet::FromOnnx(
         onnx_, "YuNet",
         {kHeads, {static_cast<std::size_t>(size.height), static_cast<std::size_t>(size.width)}});
     if (!net) throw std::runtime_error(net.error().detail);
     if (runtimes_.size() >= kCachedSizes) runtimes_.pop_back();
     runtimes_.emplace_front(size, std::move(*net));
-    return *runtimes_.front().second;
+    return runtimes_.front().second.get();
 }
 
-cv::Mat YuNetXnnpack::Detect(const cv::Mat& bgr) {
-    XnnNet& net = RuntimeFor(bgr.size());
+std::optional<cv::Mat> YuNetXnnpack::Detect(const cv::Mat& bgr) {
+    XnnNet* runtime = RuntimeFor(bgr.size());
+    if (runtime == nullptr) return std::nullopt;
+    XnnNet& net = *runtime;
     bgr.convertTo(input_f32_, CV_32FC3);  // raw 0..255 BGR, NHWC: blobFromImage's defaults
     net.Run({input_f32_.ptr<float>(), input_f32_.total() * 3});
 

@@ -5,10 +5,14 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/objdetect.hpp>
 
 #include "support/labels.hpp"
 #include "support/test_support.hpp"
 #include "vision/xnn_net.hpp"
+#include "vision/yunet_xnnpack.hpp"
 
 namespace liveproof::test {
 namespace {
@@ -68,6 +72,47 @@ TEST(InferenceBackend, XnnpackGivesOpenCvsFacesAndProbabilitiesOnEveryAntiSpoofi
         "over %d faces: max |difference| of any class probability %.3g, of a box corner "
         "%.3g px\n",
         faces, worst, worst_box);
+}
+
+TEST(InferenceBackend, YuNetOnXnnpackBuildsNewSizesOnlyAtABoundedRate) {
+    LIVEPROOF_REQUIRE_MODELS();
+    auto yunet = vision::YuNetXnnpack::Create(
+        ReadBytes(ModelDir() / "face_detection_yunet_2022mar.onnx"), 0.8f, 0.3f);
+    ASSERT_TRUE(yunet) << yunet.error().detail;
+    const cv::Mat frame =
+        cv::imread((SharedDir() / "data/antispoof/video_frames/apfol_real2_f000.jpg").string());
+    ASSERT_FALSE(frame.empty());
+    const auto at = [&](int w, int h) {
+        cv::Mat small;
+        cv::resize(frame, small, cv::Size(w, h), 0, 0, cv::INTER_AREA);
+        return small;
+    };
+    // Two sizes fill the cache; a third is declined (the caller runs OpenCV) ...
+    ASSERT_TRUE((*yunet)->Detect(at(320, 240)));
+    ASSERT_TRUE((*yunet)->Detect(at(240, 320)));
+    EXPECT_FALSE((*yunet)->Detect(at(300, 240)));
+    // ... while the cached ones keep running, until enough detections have passed to pay
+    // for one more build.
+    int declined = 0;
+    for (int i = 0; i < 70; ++i) {
+        if (!(*yunet)->Detect(at(300, 240))) ++declined;
+        ASSERT_TRUE((*yunet)->Detect(at(320, 240)));
+    }
+    EXPECT_GT(declined, 10);
+    EXPECT_LT(declined, 70);
+    // The faces are cv::FaceDetectorYN's.
+    auto cv_yunet =
+        cv::FaceDetectorYN::create((ModelDir() / "face_detection_yunet_2022mar.onnx").string(), "",
+                                   cv::Size(320, 240), 0.8f, 0.3f, 5000);
+    cv::Mat want;
+    cv_yunet->detect(at(320, 240), want);
+    const auto got = (*yunet)->Detect(at(320, 240));
+    ASSERT_TRUE(got);
+    ASSERT_EQ(got->rows, want.rows);
+    ASSERT_EQ(got->rows, 1);
+    for (int c = 0; c < 15; ++c) {
+        EXPECT_NEAR(got->at<float>(0, c), want.at<float>(0, c), 1e-3) << "column " << c;
+    }
 }
 
 TEST(InferenceBackend, XnnpackRefusesBytesThatAreNotAModel) {
