@@ -1,4 +1,5 @@
-// MediaPipe Face Mesh v1 (468 points) on a rotated 1.5x square crop of a detection.
+// MediaPipe Face Mesh v1 (468 points) on a rotated 1.5x square crop of a detection or of a
+// previous mesh.
 #pragma once
 
 #include <cstdint>
@@ -11,11 +12,29 @@
 
 namespace liveproof::vision {
 
-/// @brief 468 mesh points in image pixels and the model's face-presence score.
+/// @brief 468 mesh points in image pixels, their depths and the model's face-presence score.
 struct MeshResult {
     std::vector<cv::Point2f> points;  ///< 468 points, MediaPipe order
-    float presence = 0;               ///< sigmoid of the face flag
+    /// 468 depths in image pixels at the x scale, larger = further from the camera, relative to
+    /// the face (not a distance)
+    std::vector<float> depth;
+    float presence = 0;  ///< sigmoid of the face flag
 };
+
+/// @brief A square, rotated crop of the image: centre and side in pixels, angle in radians.
+struct MeshRoi {
+    cv::Point2f centre;
+    float side = 0;
+    float angle = 0;  ///< image-left eye -> image-right eye, as atan2(dy, dx)
+};
+
+/// @brief MANIFEST.md §4: side 1.5*max(w,h) of the detection box, eye line horizontal.
+MeshRoi RoiFromDetection(const Detection& face);
+
+/// @brief MediaPipe's tracking ROI (face_landmark_landmarks_to_roi): the axis-aligned box of the
+/// points, side 1.5*max(w,h), rotated by the line from point 33 to point 263.
+/// Requires mesh.size() == 468.
+MeshRoi RoiFromMesh(const std::vector<cv::Point2f>& mesh);
 
 /// @brief WHAT THIS OBJECT REPRESENTS: one Face Mesh network instance.
 ///
@@ -24,8 +43,12 @@ class FaceMesh {
   public:
     /// @brief Builds the network from ONNX bytes (loaded once, shared between workers).
     static Expected<FaceMesh> Create(const std::vector<std::uint8_t>& onnx);
-    /// @brief Runs on the crop MANIFEST.md §4 defines: side 1.5*max(w,h), eye line horizontal.
-    MeshResult Run(const cv::Mat& bgr, const Detection& face);
+    /// @brief Runs on the crop of RoiFromDetection(face).
+    MeshResult Run(const cv::Mat& bgr, const Detection& face) {
+        return Run(bgr, RoiFromDetection(face));
+    }
+    /// @brief Runs on any crop (the 192x192 input is taken from it).
+    MeshResult Run(const cv::Mat& bgr, const MeshRoi& roi);
 
   private:
     explicit FaceMesh(cv::dnn::Net net) : net_(std::move(net)) {}
