@@ -1,8 +1,9 @@
-// Head pose in true degrees from solvePnP of the 468 mesh points against MediaPipe's canonical
-// face.
+// Head pose in true degrees: similarity Procrustes of the mesh's 3-D landmarks (x, y and z) against
+// MediaPipe's canonical face, as MediaPipe's face geometry pipeline does.
 #pragma once
 
 #include <opencv2/core.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,10 +21,16 @@ struct CanonicalFace {
     static Expected<CanonicalFace> FromObj(const std::string& text);
 };
 
-/// @brief Estimates pose with an uncalibrated pinhole camera (f = image width, centre = image
-/// centre). yaw < 0: nose towards image-right; pitch < 0: looking up; roll > 0: clockwise.
+/// @brief Estimates pose from the mesh's 468 points (image pixels) and depths (image pixels at
+/// the x scale, larger = further from the camera, any origin), with an uncalibrated pinhole
+/// camera (f = image width, centre = image centre). yaw < 0: nose towards image-right; pitch < 0:
+/// looking up; roll > 0: clockwise. Euler angles from R = Rz * Ry * Rx.
+///
+/// Requires points.size() == depth.size() == face.points.size(). Returns nullopt when the
+/// points have no spread (a degenerate mesh on a flat image).
 /// THREAD SAFETY: pure function.
-HeadPose EstimateHeadPose(const CanonicalFace& face, const std::vector<cv::Point2f>& mesh,
-                          cv::Size image_size);
+std::optional<HeadPose> EstimateHeadPose(const CanonicalFace& face,
+                                         const std::vector<cv::Point2f>& points,
+                                         const std::vector<float>& depth, cv::Size image_size);
 
 }  // namespace liveproof::vision

@@ -220,7 +220,7 @@ class PersonPlayer:
             if abs(yaw) < 5:
                 by_pose["CENTER"].append(b64)
             elif yaw < -25:  # beyond action_yaw (20) with a margin; the clip's right turn
-                by_pose["LEFT"].append(b64)  # peaks at 22 degrees
+                by_pose["LEFT"].append(b64)  # peaks at 25 degrees
             elif yaw > 20.5:
                 by_pose["RIGHT"].append(b64)
         return by_pose
@@ -233,8 +233,9 @@ class PersonPlayer:
         out = {}
         for direction, test in beyond.items():
             first = next(i for i, (_, y) in enumerate(poses) if y is not None and test(y))
+            # Centred as run_person sends it: the clip rests at yaw -7 to -13 before its first turn.
             start = max(i for i in range(first) if poses[i][1] is not None
-                        and abs(poses[i][1]) < 5)
+                        and abs(poses[i][1]) < 8)
             end = first
             while end < len(poses) and poses[end][1] is not None and test(poses[end][1]):
                 end += 1
