@@ -19,6 +19,7 @@
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "engine/operating_point.hpp"
+#include "eval/aflw_pose.hpp"
 #include "eval/labels_csv.hpp"
 #include "eval/metrics.hpp"
 #include "eval/report_html.hpp"
@@ -52,13 +53,6 @@ const std::vector<double> kApcerTargets = {0.01, 0.05};
 // smallest that finds all 80 and the least biased.
 constexpr double kDefaultCropPad = 0.1;
 constexpr const char* kDefaultCropBorder = "replicate";
-
-// AFLW2000-3D roll has the same sign as ours (checked empirically: the opposite sign gives a far
-// larger MAE, reported alongside as roll_mae_if_sign_flipped). Its pitch is the opposite of ours
-// (> 0 = looking up) and its yaw the same (README of the data).
-constexpr double kAflwYawSign = 1.0;
-constexpr double kAflwPitchSign = -1.0;
-constexpr double kAflwRollSign = 1.0;
 
 struct EvalFlags {
     CommonFlags common;
@@ -311,9 +305,12 @@ class Evaluator {
             } else if (!face || !face->pose) {
                 out_.pose_no_face.push_back(row.file);
             } else {
-                eval::PosePair p{kAflwYawSign * *yaw,   kAflwPitchSign * *pitch,
-                                 kAflwRollSign * *roll, face->pose->yaw,
-                                 face->pose->pitch,     face->pose->roll};
+                // AFLW2000-3D composes its rotation in another order: its angles are converted,
+                // not just re-signed, or a turned face's pitch and roll are compared with angles
+                // of a different rotation (eval/aflw_pose.hpp).
+                const eval::EulerAngles t = eval::AflwPoseToOurs(*yaw, *pitch, *roll);
+                eval::PosePair p{t.yaw,           t.pitch,           t.roll,
+                                 face->pose->yaw, face->pose->pitch, face->pose->roll};
                 out_.pose_pairs.push_back(p);
                 out_.pose_files.push_back(row.file);
                 out_.roll_abs_sum_flipped += std::abs(p.roll + p.roll_true);
@@ -715,7 +712,8 @@ int RunEvalOn(const EvalFlags& flags, const std::vector<eval::LabelRow>& all_row
         }
         if (pose.n > 0 || !c.pose_no_face.empty()) {
             std::cout << "\n== headpose == " << pose.n << " faces, no face "
-                      << c.pose_no_face.size() << " (AFLW2000 pitch negated to our sign)\n";
+                      << c.pose_no_face.size()
+                      << " (AFLW2000 angles converted to our Euler order)\n";
             Table t({"angle", "MAE (deg)"});
             t.Add({"yaw", Num(pose.yaw, 2)});
             t.Add({"pitch", Num(pose.pitch, 2)});
