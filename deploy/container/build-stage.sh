@@ -10,6 +10,7 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends build-essential cmake ninja-build pkg-config \
     ca-certificates libopencv-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev \
     libsodium-dev libexpected-dev libjpeg62-turbo-dev libboost-dev libsqlite3-dev libpq-dev libsystemd-dev \
+    libxnnpack-dev libpthreadpool-dev libonnx-dev libprotobuf-dev \
     dpkg-dev file nodejs npm >/dev/null
 npm ci --prefix "$src/web" --no-audit --no-fund >/dev/null
 "$src/scripts/install_models.sh" /shared/models "$src/models"
