@@ -69,9 +69,9 @@ Expected<std::unique_ptr<Pipeline>> Pipeline::Create(const Models& models,
     dc.backend = options.inference_backend;
     auto detector = vision::FaceDetector::Create(dc);
     if (!detector) return Unexpected{detector.error()};
-    auto mesh = vision::FaceMesh::Create(models.face_mesh);
+    auto mesh = vision::FaceMesh::Create(models.face_mesh, options.inference_backend);
     if (!mesh) return Unexpected{mesh.error()};
-    auto iris = vision::Iris::Create(models.iris);
+    auto iris = vision::Iris::Create(models.iris, options.inference_backend);
     if (!iris) return Unexpected{iris.error()};
     auto fas = vision::AntiSpoof::Create(models.fas_v2, models.fas_v1se, options.inference_backend);
     if (!fas) return Unexpected{fas.error()};

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <opencv2/imgproc.hpp>
 
 #include "vision/geometry.hpp"
 #include "vision/onnx_net.hpp"
@@ -39,22 +40,49 @@ MeshRoi RoiFromMesh(const std::vector<cv::Point2f>& mesh) {
     return roi;
 }
 
-Expected<FaceMesh> FaceMesh::Create(const std::vector<std::uint8_t>& onnx) {
+Expected<FaceMesh> FaceMesh::Create(const std::vector<std::uint8_t>& onnx,
+                                    InferenceBackend backend) {
+    if (backend == InferenceBackend::Xnnpack) {
+        auto xnn = XnnNet::FromOnnx(onnx, "Face Mesh");
+        if (!xnn) return Unexpected{xnn.error()};
+        // Graph order: conv2d_21 (468 x/y/z; [1,1,1,1404], whose NHWC and NCHW element orders
+        // agree) then conv2d_31 (the face flag logit), the two tensors the OpenCV path asks for.
+        const std::vector<std::size_t> input{1, kInput, kInput, 3};
+        if ((*xnn)->input_dims() != input || (*xnn)->output_count() != 2 ||
+            (*xnn)->output(0).size() != static_cast<std::size_t>(3 * kPoints) ||
+            (*xnn)->output(1).size() != 1) {
+            return MakeError(ErrorCode::ModelCorrupt,
+                             "Face Mesh is not a 1x3x192x192 -> 1404 landmarks + 1 flag network");
+        }
+        return FaceMesh(cv::dnn::Net(), std::move(*xnn));
+    }
     auto net = LoadOnnxNet(onnx, "Face Mesh");
     if (!net) return Unexpected{net.error()};
-    return FaceMesh(std::move(*net));
+    return FaceMesh(std::move(*net), nullptr);
 }
 
 MeshResult FaceMesh::Run(const cv::Mat& bgr, const MeshRoi& roi) {
     const AffineCrop crop =
         CropAffine(bgr, roi.centre, roi.side, roi.side, roi.angle, kInput, kInput);
-    const cv::Mat blob = cv::dnn::blobFromImage(crop.patch, 1.0 / 255.0, cv::Size(kInput, kInput),
-                                                cv::Scalar(), /*swapRB=*/true);
-    net_.setInput(blob);
+    const float* xyz = nullptr;
+    float flag = 0;
     std::vector<cv::Mat> outs;
-    net_.forward(outs, std::vector<cv::String>{"conv2d_21", "conv2d_31"});
+    if (xnn_) {
+        // What blobFromImage(1/255, swapRB) gives, interleaved: RGB floats in [0,1], NHWC.
+        cv::cvtColor(crop.patch, rgb_, cv::COLOR_BGR2RGB);
+        rgb_.convertTo(rgb_f32_, CV_32FC3, 1.0 / 255.0);
+        xnn_->Run({rgb_f32_.ptr<float>(), static_cast<std::size_t>(kInput * kInput * 3)});
+        xyz = xnn_->output(0).data();
+        flag = xnn_->output(1)[0];
+    } else {
+        const cv::Mat blob = cv::dnn::blobFromImage(
+            crop.patch, 1.0 / 255.0, cv::Size(kInput, kInput), cv::Scalar(), /*swapRB=*/true);
+        net_.setInput(blob);
+        net_.forward(outs, std::vector<cv::String>{"conv2d_21", "conv2d_31"});
+        xyz = outs[0].ptr<float>();
+        flag = outs[1].ptr<float>()[0];
+    }
     MeshResult r;
-    const auto* xyz = outs[0].ptr<float>();
     // z comes at the crop's x scale; the crop is a rotation and a uniform scale of the image.
     const auto z_scale = static_cast<float>(roi.side / kInput);
     r.points.reserve(kPoints);
@@ -63,7 +91,7 @@ MeshResult FaceMesh::Run(const cv::Mat& bgr, const MeshRoi& roi) {
         r.points.push_back(crop.ToImage(xyz[3 * i], xyz[3 * i + 1]));
         r.depth.push_back(xyz[3 * i + 2] * z_scale);
     }
-    r.presence = 1.0f / (1.0f + std::exp(-outs[1].ptr<float>()[0]));
+    r.presence = 1.0f / (1.0f + std::exp(-flag));
     return r;
 }
 

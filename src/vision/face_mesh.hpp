@@ -3,12 +3,15 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <opencv2/core.hpp>
 #include <opencv2/dnn.hpp>
 #include <vector>
 
 #include "liveproof/expected.hpp"
+#include "liveproof/options.hpp"
 #include "vision/face_detector.hpp"
+#include "vision/xnn_net.hpp"
 
 namespace liveproof::vision {
 
@@ -36,13 +39,17 @@ MeshRoi RoiFromDetection(const Detection& face);
 /// Requires mesh.size() == 468.
 MeshRoi RoiFromMesh(const std::vector<cv::Point2f>& mesh);
 
-/// @brief WHAT THIS OBJECT REPRESENTS: one Face Mesh network instance.
+/// @brief WHAT THIS OBJECT REPRESENTS: one Face Mesh network instance, run by cv::dnn or by
+/// XNNPACK (exactly one of the two is loaded).
 ///
-/// THREAD SAFETY: not thread-safe (cv::dnn::Net::forward); one per worker.
+/// THREAD SAFETY: not thread-safe (cv::dnn::Net::forward, the XNNPACK runtime's buffers and the
+/// reused input buffers); one per worker.
 class FaceMesh {
   public:
-    /// @brief Builds the network from ONNX bytes (loaded once, shared between workers).
-    static Expected<FaceMesh> Create(const std::vector<std::uint8_t>& onnx);
+    /// @brief Builds the network from ONNX bytes (loaded once, shared between workers), run by
+    /// @p backend.
+    static Expected<FaceMesh> Create(const std::vector<std::uint8_t>& onnx,
+                                     InferenceBackend backend);
     /// @brief Runs on the crop of RoiFromDetection(face).
     MeshResult Run(const cv::Mat& bgr, const Detection& face) {
         return Run(bgr, RoiFromDetection(face));
@@ -51,8 +58,12 @@ class FaceMesh {
     MeshResult Run(const cv::Mat& bgr, const MeshRoi& roi);
 
   private:
-    explicit FaceMesh(cv::dnn::Net net) : net_(std::move(net)) {}
-    cv::dnn::Net net_;
+    FaceMesh(cv::dnn::Net net, std::unique_ptr<XnnNet> xnn)
+        : net_(std::move(net)), xnn_(std::move(xnn)) {}
+    cv::dnn::Net net_;             // the OpenCV backend's network (empty on XNNPACK)
+    std::unique_ptr<XnnNet> xnn_;  // the XNNPACK backend's network (null on OpenCV)
+    cv::Mat rgb_;                  // reused RGB crop and
+    cv::Mat rgb_f32_;              // its [0,1] floats (NHWC): no allocation per face
 };
 
 }  // namespace liveproof::vision

@@ -3,11 +3,14 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <opencv2/core.hpp>
 #include <opencv2/dnn.hpp>
 #include <vector>
 
 #include "liveproof/expected.hpp"
+#include "liveproof/options.hpp"
+#include "vision/xnn_net.hpp"
 
 namespace liveproof::vision {
 
@@ -18,20 +21,26 @@ struct IrisEye {
     float ear = 0;                       ///< (|e11-e3| + |e13-e5|) / (2|e0-e8|)
 };
 
-/// @brief WHAT THIS OBJECT REPRESENTS: one Iris network instance.
+/// @brief WHAT THIS OBJECT REPRESENTS: one Iris network instance, run by cv::dnn or by XNNPACK
+/// (exactly one of the two is loaded).
 ///
-/// THREAD SAFETY: not thread-safe; one per worker.
+/// THREAD SAFETY: not thread-safe (cv::dnn::Net::forward, the XNNPACK runtime's buffers and the
+/// reused input buffers); one per worker.
 class Iris {
   public:
-    /// @brief Builds the network from ONNX bytes.
-    static Expected<Iris> Create(const std::vector<std::uint8_t>& onnx);
+    /// @brief Builds the network from ONNX bytes, run by @p backend.
+    static Expected<Iris> Create(const std::vector<std::uint8_t>& onnx, InferenceBackend backend);
     /// @brief Runs on the eye whose mesh corners are a (first) and b; flip for the image-right
     /// eye, which the model only sees mirrored.
     IrisEye Run(const cv::Mat& bgr, cv::Point2f a, cv::Point2f b, bool flip);
 
   private:
-    explicit Iris(cv::dnn::Net net) : net_(std::move(net)) {}
-    cv::dnn::Net net_;
+    Iris(cv::dnn::Net net, std::unique_ptr<XnnNet> xnn)
+        : net_(std::move(net)), xnn_(std::move(xnn)) {}
+    cv::dnn::Net net_;             // the OpenCV backend's network (empty on XNNPACK)
+    std::unique_ptr<XnnNet> xnn_;  // the XNNPACK backend's network (null on OpenCV)
+    cv::Mat rgb_;                  // reused RGB crop and
+    cv::Mat rgb_f32_;              // its [0,1] floats (NHWC): no allocation per eye
 };
 
 }  // namespace liveproof::vision
