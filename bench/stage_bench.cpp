@@ -1,6 +1,7 @@
 // Per-stage and end-to-end timings of the engine on a real 640x480 webcam JPEG, single thread.
 #include <benchmark/benchmark.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -11,6 +12,7 @@
 #include "engine/pipeline.hpp"
 #include "engine/result_json.hpp"
 #include "liveproof/engine.hpp"
+#include "liveproof/options.hpp"
 #include "media/base64.hpp"
 #include "media/decode.hpp"
 #include "server/multipart.hpp"
@@ -55,6 +57,17 @@ struct Fixture {
         options.model_dir = Env("LIVEPROOF_MODEL_DIR", LIVEPROOF_BENCH_MODEL_DIR);
         options.workers = 1;
         options.opencv_threads = threads;
+        // LIVEPROOF_BENCH_BACKEND=opencv|xnnpack times either inference path in the same binary
+        // (default: the engine's), so the two can be run interleaved.
+        const std::string backend =
+            Env("LIVEPROOF_BENCH_BACKEND", InferenceBackendName(options.inference_backend));
+        const auto parsed = ParseInferenceBackend(backend);
+        if (!parsed) {
+            std::fprintf(stderr, "bench: LIVEPROOF_BENCH_BACKEND must be opencv or xnnpack\n");
+            std::exit(2);
+        }
+        options.inference_backend = *parsed;
+        std::fprintf(stderr, "bench: inference_backend=%s\n", InferenceBackendName(*parsed));
         auto m = engine::Models::Load(options);
         if (!m || jpeg.empty()) {
             std::fprintf(stderr, "bench: models or %s%s missing\n", shared.c_str(), kFrame);
