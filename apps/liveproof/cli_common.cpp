@@ -24,7 +24,7 @@ void AddCommonFlags(CLI::App& app, CommonFlags& flags) {
     app.add_option("--detector", flags.detector, "Face detector")
         ->check(CLI::IsMember({"auto", "yunet", "haar"}));
     app.add_option("--inference-backend", flags.inference_backend,
-                   "Library that runs the anti-spoofing, Face Mesh and Iris networks")
+                   "Library that runs the networks: xnnpack (default) or opencv")
         ->check(CLI::IsMember({"opencv", "xnnpack"}));
     app.add_flag("--verbose", flags.verbose, "Debug logging on stderr");
 }

@@ -19,13 +19,13 @@ enum class DetectorKind {
     Haar,   ///< OpenCV Haar cascade from the opencv-data package (no keypoints; slower, weaker)
 };
 
-/// @brief Which library runs the networks that have more than one inference path: the two
-/// MiniFASNets, Face Mesh and Iris (the detector runs on OpenCV's dnn either way). Both give the
-/// same answers to float rounding (tests/models/inference_backend_test.cpp).
+/// @brief Which library runs the networks: YuNet (the detector), the two MiniFASNets, Face Mesh
+/// and Iris. Both give the same answers to float rounding
+/// (tests/models/inference_backend_test.cpp).
 enum class InferenceBackend {
     OpenCV,  ///< cv::dnn (OpenCV 4.6)
-    /// XNNPACK (Debian libxnnpack-dev), from the same ONNX files; per network 2.5-2.8x
-    /// (MiniFASNets), 2.65-2.9x (Face Mesh) and 3.1-3.6x (Iris) faster than cv::dnn
+    /// XNNPACK (Debian libxnnpack-dev), from the same ONNX files; per network ~2x (YuNet),
+    /// 2.5-2.8x (MiniFASNets), 2.65-2.9x (Face Mesh) and 3.1-3.6x (Iris) faster than cv::dnn
     Xnnpack,
 };
 
@@ -73,8 +73,7 @@ struct EngineOptions {
     std::string model_dir;         ///< folder with the model files and MANIFEST
     bool verify_checksums = true;  ///< check every model against the manifest sha256 at start-up
     DetectorKind detector = DetectorKind::Auto;  ///< which detector
-    /// Which library runs the anti-spoofing, Face Mesh and Iris networks (parity and speed:
-    /// docs/performance.md).
+    /// Which library runs the networks (parity and speed: docs/performance.md).
     InferenceBackend inference_backend = InferenceBackend::Xnnpack;
     std::string haar_cascade =
         "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml";

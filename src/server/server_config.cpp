@@ -152,7 +152,7 @@ Setting Bool(bool Owner::*field, Where where = kSelf) {
             [=](const ServerConfig& c) { return nlohmann::json(where(c).*field); }};
 }
 
-// The library that runs the anti-spoofing, Face Mesh and Iris networks, by name.
+// The library that runs the networks (detector, anti-spoofing, Face Mesh, Iris), by name.
 Setting Backend() {
     return {[](ServerConfig& c, const std::string& v) -> Expected<void> {
                 const auto b = ParseInferenceBackend(v);
