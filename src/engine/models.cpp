@@ -148,6 +148,7 @@ Expected<Models> Models::Load(const EngineOptions& options) {
             auto yunet = load(kYuNet);
             if (!yunet) return Unexpected{yunet.error()};
             m.yunet_path = (m.dir / kYuNet).string();
+            m.yunet = std::move(*yunet);
         } else {
             spdlog::warn("{} not found in {}: falling back to the Haar cascade detector", kYuNet,
                          m.dir.string());

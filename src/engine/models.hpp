@@ -30,6 +30,7 @@ std::string Sha256Hex(const std::vector<std::uint8_t>& data);
 struct Models {
     std::filesystem::path dir;            ///< where they were read from
     std::string yunet_path;               ///< empty when the Haar fallback is in use
+    std::vector<std::uint8_t> yunet;      ///< its verified bytes (the XNNPACK path reads these)
     std::vector<std::uint8_t> face_mesh;  ///< mediapipe_face_landmark.onnx
     std::vector<std::uint8_t> iris;       ///< mediapipe_iris_landmark.onnx
     std::vector<std::uint8_t> fas_v2;     ///< 2.7_80x80_MiniFASNetV2.onnx

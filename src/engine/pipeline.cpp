@@ -61,6 +61,7 @@ Expected<std::unique_ptr<Pipeline>> Pipeline::Create(const Models& models,
                                                      const EngineOptions& options) {
     vision::DetectorConfig dc;
     dc.yunet_path = models.yunet_path;
+    dc.yunet_onnx = models.yunet;
     dc.haar_path = options.haar_cascade;
     dc.max_side = options.detect_max_side;
     dc.score_threshold = options.detect_score_threshold;

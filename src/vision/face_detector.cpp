@@ -2,8 +2,6 @@
 #include "vision/face_detector.hpp"
 
 #include <algorithm>
-#include <fstream>
-#include <iterator>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/objdetect.hpp>
 
@@ -96,12 +94,6 @@ class YuNetDetector final : public FaceDetector {
     DetectorConfig config_;
 };
 
-// The whole file, or empty when it cannot be read.
-std::vector<std::uint8_t> ReadFile(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 class HaarDetector final : public FaceDetector {
   public:
     HaarDetector(cv::CascadeClassifier cascade, DetectorConfig config)
@@ -155,7 +147,7 @@ Expected<std::unique_ptr<FaceDetector>> FaceDetector::Create(const DetectorConfi
     if (!config.yunet_path.empty()) {
         std::unique_ptr<YuNetXnnpack> xnnpack;
         if (config.backend == InferenceBackend::Xnnpack) {
-            auto x = YuNetXnnpack::Create(ReadFile(config.yunet_path), config.score_threshold,
+            auto x = YuNetXnnpack::Create(config.yunet_onnx, config.score_threshold,
                                           config.nms_threshold);
             if (!x) return Unexpected{x.error()};
             xnnpack = std::move(*x);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <memory>
 #include <opencv2/core.hpp>
 #include <string>
@@ -22,12 +23,13 @@ struct Detection {
 
 /// @brief Detector settings.
 struct DetectorConfig {
-    std::string yunet_path;        ///< YuNet ONNX file; empty = use Haar
-    std::string haar_path;         ///< Haar cascade XML
-    int max_side = 320;            ///< run on a copy whose long side is at most this
-    float score_threshold = 0.8f;  ///< YuNet score threshold
-    float nms_threshold = 0.3f;    ///< YuNet NMS threshold
-    int min_face_side = 24;        ///< drop smaller faces (full-image pixels)
+    std::string yunet_path;                ///< YuNet ONNX file; empty = use Haar
+    std::vector<std::uint8_t> yunet_onnx;  ///< its bytes, checked against the manifest (XNNPACK)
+    std::string haar_path;                 ///< Haar cascade XML
+    int max_side = 320;                    ///< run on a copy whose long side is at most this
+    float score_threshold = 0.8f;          ///< YuNet score threshold
+    float nms_threshold = 0.3f;            ///< YuNet NMS threshold
+    int min_face_side = 24;                ///< drop smaller faces (full-image pixels)
     /// Who runs YuNet: cv::FaceDetectorYN, or XNNPACK with the same decoding (YuNetXnnpack).
     InferenceBackend backend = InferenceBackend::Xnnpack;
 };
