@@ -82,9 +82,7 @@ std::array<float, 3> AntiSpoof::Forward(Network& net, const cv::Mat& bgr, const 
     cv::resize(bgr(patch_box), patch_, cv::Size(kInput, kInput));
     std::array<float, 3> z{};
     if (net.xnnpack) {
-        patch_.convertTo(patch_f32_, CV_32FC3);  // interleaved BGR floats: NHWC
-        const auto logits = net.xnnpack->Run(
-            {patch_f32_.ptr<float>(), static_cast<std::size_t>(kInput * kInput * 3)});
+        const auto logits = net.xnnpack->RunImage(patch_, 1.0, /*swap_rb=*/false);
         std::copy_n(logits.begin(), 3, z.begin());
     } else {
         net.opencv.setInput(cv::dnn::blobFromImage(patch_, 1.0, cv::Size(kInput, kInput),

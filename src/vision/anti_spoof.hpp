@@ -44,8 +44,7 @@ class AntiSpoof {
                                  float scale);
     Network v2_;
     Network v1se_;
-    cv::Mat patch_;      // reused crop and
-    cv::Mat patch_f32_;  // its float copy: no allocation per face
+    cv::Mat patch_;  // reused crop: no allocation per face
 };
 
 }  // namespace liveproof::vision

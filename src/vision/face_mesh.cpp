@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <opencv2/imgproc.hpp>
 
 #include "vision/geometry.hpp"
 #include "vision/onnx_net.hpp"
@@ -68,10 +67,7 @@ MeshResult FaceMesh::Run(const cv::Mat& bgr, const MeshRoi& roi) {
     float flag = 0;
     std::vector<cv::Mat> outs;
     if (xnn_) {
-        // What blobFromImage(1/255, swapRB) gives, interleaved: RGB floats in [0,1], NHWC.
-        cv::cvtColor(crop.patch, rgb_, cv::COLOR_BGR2RGB);
-        rgb_.convertTo(rgb_f32_, CV_32FC3, 1.0 / 255.0);
-        xnn_->Run({rgb_f32_.ptr<float>(), static_cast<std::size_t>(kInput * kInput * 3)});
+        xnn_->RunImage(crop.patch, 1.0 / 255.0, /*swap_rb=*/true);  // as the blob below
         xyz = xnn_->output(0).data();
         flag = xnn_->output(1)[0];
     } else {

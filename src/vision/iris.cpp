@@ -47,10 +47,7 @@ IrisEye Iris::Run(const cv::Mat& bgr, cv::Point2f a, cv::Point2f b, bool flip) {
     const float* iris = nullptr;
     std::vector<cv::Mat> outs;
     if (xnn_) {
-        // What blobFromImage(1/255, swapRB) gives, interleaved: RGB floats in [0,1], NHWC.
-        cv::cvtColor(crop.patch, rgb_, cv::COLOR_BGR2RGB);
-        rgb_.convertTo(rgb_f32_, CV_32FC3, 1.0 / 255.0);
-        xnn_->Run({rgb_f32_.ptr<float>(), static_cast<std::size_t>(kInput * kInput * 3)});
+        xnn_->RunImage(crop.patch, 1.0 / 255.0, /*swap_rb=*/true);  // as the blob below
         contour = xnn_->output(0).data();
         iris = xnn_->output(1).data();
     } else {

@@ -39,8 +39,6 @@ class Iris {
         : net_(std::move(net)), xnn_(std::move(xnn)) {}
     cv::dnn::Net net_;             // the OpenCV backend's network (empty on XNNPACK)
     std::unique_ptr<XnnNet> xnn_;  // the XNNPACK backend's network (null on OpenCV)
-    cv::Mat rgb_;                  // reused RGB crop and
-    cv::Mat rgb_f32_;              // its [0,1] floats (NHWC): no allocation per eye
 };
 
 }  // namespace liveproof::vision

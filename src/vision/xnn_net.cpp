@@ -9,6 +9,7 @@
 #include <cstring>
 #include <deque>
 #include <limits>
+#include <opencv2/imgproc.hpp>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -629,6 +630,24 @@ Expected<std::unique_ptr<XnnNet>> XnnNet::FromOnnx(const std::vector<std::uint8_
 
 XnnNet::~XnnNet() {
     if (runtime_ != nullptr) xnn_delete_runtime(runtime_);
+}
+
+std::span<const float> XnnNet::RunImage(const cv::Mat& bgr, double scale, bool swap_rb) {
+    if (input_dims_.size() != 4 || input_dims_[0] != 1 || input_dims_[3] != 3 ||
+        bgr.type() != CV_8UC3 || static_cast<std::size_t>(bgr.rows) != input_dims_[1] ||
+        static_cast<std::size_t>(bgr.cols) != input_dims_[2]) {
+        throw std::runtime_error("XNNPACK: the image does not match the network's input");
+    }
+    // A header over the input buffer: convertTo writes into it without allocating.
+    cv::Mat input(bgr.rows, bgr.cols, CV_32FC3, input_.data());
+    const cv::Mat* source = &bgr;
+    if (swap_rb) {
+        cv::cvtColor(bgr, rgb_, cv::COLOR_BGR2RGB);
+        source = &rgb_;
+    }
+    source->convertTo(input, CV_32FC3, scale);
+    XnnCheck(xnn_invoke_runtime(runtime_), "invoke runtime");
+    return output(0);
 }
 
 std::span<const float> XnnNet::Run(std::span<const float> input_nhwc) {

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <opencv2/core.hpp>
 #include <span>
 #include <string>
 #include <vector>
@@ -65,6 +66,11 @@ class XnnNet {
     /// @brief Runs on @p input_nhwc (input_dims() floats); the first output's values (the others:
     /// output(i)), valid until the next Run. Throws std::runtime_error if XNNPACK fails.
     std::span<const float> Run(std::span<const float> input_nhwc);
+    /// @brief Run() on an 8-bit BGR image of the input's size, converted as
+    /// cv::dnn::blobFromImage(image, scale, size, no mean, swap_rb) converts it, but interleaved
+    /// (NHWC) and written straight into the input buffer: the one place where every network's
+    /// image becomes XNNPACK's input. Throws std::runtime_error on another size or type.
+    std::span<const float> RunImage(const cv::Mat& bgr, double scale, bool swap_rb);
 
   private:
     XnnNet() = default;
@@ -78,6 +84,7 @@ class XnnNet {
 
     std::vector<std::size_t> input_dims_;
     std::vector<float> input_;  // input + XNN_EXTRA_BYTES of padding, which XNNPACK may read
+    cv::Mat rgb_;               // RunImage's reused channel-swapped copy
     std::vector<Output> outputs_;
     std::unique_ptr<Impl> impl_;  // the static weights the runtime may point into
     xnn_runtime_t runtime_ = nullptr;

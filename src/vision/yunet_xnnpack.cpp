@@ -67,8 +67,7 @@ std::optional<cv::Mat> YuNetXnnpack::Detect(const cv::Mat& bgr) {
     XnnNet* runtime = RuntimeFor(bgr.size());
     if (runtime == nullptr) return std::nullopt;
     XnnNet& net = *runtime;
-    bgr.convertTo(input_f32_, CV_32FC3);  // raw 0..255 BGR, NHWC: blobFromImage's defaults
-    net.Run({input_f32_.ptr<float>(), input_f32_.total() * 3});
+    net.RunImage(bgr, 1.0, /*swap_rb=*/false);  // blobFromImage's defaults, as FaceDetectorYN
 
     const float in_w = static_cast<float>(bgr.cols), in_h = static_cast<float>(bgr.rows);
     std::vector<cv::Rect2i> boxes;

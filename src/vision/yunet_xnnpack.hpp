@@ -53,7 +53,6 @@ class YuNetXnnpack {
     float score_threshold_;
     float nms_threshold_;
     std::list<std::pair<cv::Size, std::unique_ptr<XnnNet>>> runtimes_;  // most recent first
-    cv::Mat input_f32_;
     int detections_since_build_ = 0;
 };
 
